@@ -1,0 +1,87 @@
+#include "core/hash.h"
+
+#include <openssl/evp.h>
+#include <xxhash.h>
+
+#include <cstdlib>
+
+namespace qm {
+
+namespace {
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string Hash256::Hex() const {
+  std::string s(64, '0');
+  for (size_t i = 0; i < 32; i++) {
+    s[2 * i] = kHexDigits[bytes[i] >> 4];
+    s[2 * i + 1] = kHexDigits[bytes[i] & 0xf];
+  }
+  return s;
+}
+
+bool Hash256::IsZero() const {
+  for (uint8_t b : bytes)
+    if (b != 0) return false;
+  return true;
+}
+
+std::optional<Hash256> Hash256::FromHex(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  Hash256 h;
+  for (size_t i = 0; i < 32; i++) {
+    int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    h.bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return h;
+}
+
+std::optional<Hash256> Hash256::FromBytes(ByteView b) {
+  if (b.size() != 32) return std::nullopt;
+  Hash256 h;
+  std::copy(b.begin(), b.end(), h.bytes.begin());
+  return h;
+}
+
+struct Sha256Hasher::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha256Hasher::Sha256Hasher() : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  // Allocation failure or a missing SHA-256 in libcrypto cannot be handled
+  // meaningfully by any caller; treat it like std::bad_alloc.
+  if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) std::abort();
+}
+
+Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(impl_->ctx); }
+
+void Sha256Hasher::Update(ByteView data) {
+  if (!data.empty() && EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) std::abort();
+}
+
+Hash256 Sha256Hasher::Finish() {
+  Hash256 h;
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx, h.bytes.data(), &len) != 1 || len != 32) std::abort();
+  if (EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) std::abort();
+  return h;
+}
+
+Hash256 Sha256(ByteView data) {
+  thread_local Sha256Hasher hasher;
+  hasher.Update(data);
+  return hasher.Finish();
+}
+
+uint64_t Xxh3_64(ByteView data) { return XXH3_64bits(data.data(), data.size()); }
+
+}  // namespace qm

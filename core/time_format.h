@@ -1,0 +1,23 @@
+// Snapshot times: parsing what operators type and formatting what they read.
+// Times without a zone are local time (as `date` prints them, and as the
+// guide's YYYYMMDD_HHMMSS archive names are made).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace qm {
+
+// Accepts "YYYYMMDD_HHMMSS", "YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]",
+// "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DD". Returns unix seconds.
+Result<int64_t> ParseTime(std::string_view text);
+
+// "2025-01-29T14:30:22+08:00" in local time.
+std::string FormatTimeIso(int64_t unix_seconds);
+// "20250129_143022" in local time (the guide's archive names).
+std::string FormatTimeCompact(int64_t unix_seconds);
+
+}  // namespace qm

@@ -1,0 +1,37 @@
+// zstd compression with reusable contexts.
+//
+// Not thread-safe: one ZstdCodec per thread. Decompress treats its input as
+// hostile: it never writes more than the expected raw size and fails with
+// Corruption when the frame does not decode to exactly that many bytes.
+#pragma once
+
+#include <memory>
+
+#include "core/bytes.h"
+#include "core/status.h"
+
+namespace qm {
+
+class ZstdCodec {
+ public:
+  explicit ZstdCodec(int level = 3);
+  ~ZstdCodec();
+  ZstdCodec(const ZstdCodec&) = delete;
+  ZstdCodec& operator=(const ZstdCodec&) = delete;
+
+  int level() const { return level_; }
+
+  // Replaces *out with one zstd frame holding `in` (content size recorded).
+  Status Compress(ByteView in, Bytes* out);
+  // Replaces *out with the decoded frame. REQUIRES: raw_size is the size the
+  // caller expects (from a pack table of contents); a frame declaring or
+  // decoding to any other size is Corruption.
+  Status Decompress(ByteView in, size_t raw_size, Bytes* out);
+
+ private:
+  struct Impl;
+  int level_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qm
