@@ -1,0 +1,41 @@
+// Helpers for tests: a private temporary directory, whole-file read/write,
+// and deterministic pseudo-random data. Test code only: these use
+// std::filesystem and report problems as gtest failures.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace qm {
+
+// A fresh directory ($TMPDIR or /tmp, "qm-test-XXXXXX", mode 0700) that is
+// removed with everything in it when the object is destroyed. Aborts if the
+// directory cannot be created: no test can run without it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  // Absolute path, without a trailing slash.
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Creates or replaces `path` (and any missing parent directories) with
+// `content`. Failures are reported with ADD_FAILURE().
+void WriteStringToFile(const std::string& path, const std::string& content);
+
+// The whole content of `path`; "" plus ADD_FAILURE() if it cannot be read.
+std::string ReadFileToString(const std::string& path);
+
+// `n` pseudo-random bytes, the same for the same (n, seed) on every platform
+// and run (SplitMix64; no std:: distribution, whose output is unspecified).
+// A shorter result is a prefix of a longer one with the same seed.
+std::string RandomBytes(size_t n, uint64_t seed);
+
+}  // namespace qm
