@@ -1,0 +1,57 @@
+// ChunkIndex: blob id -> where the blob lives (pack, offset, lengths).
+//
+// An accelerator, not the only truth: every entry is derived from a pack's
+// own table of contents, and the whole index can be rebuilt from the packs
+// (Repository reconciles it against packs/ every time a writer opens).
+// Entries are added one sealed, durable pack at a time, never before.
+//
+// Thread-safety: implementations are safe for concurrent use.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/pack_format.h"
+#include "core/result.h"
+
+namespace qm {
+
+struct BlobLocation {
+  Hash256 pack;
+  uint64_t offset = 0;
+  uint32_t stored_len = 0;
+  uint32_t raw_len = 0;
+  BlobType type = BlobType::kData;
+  Compression compression = Compression::kNone;
+  bool operator==(const BlobLocation&) const = default;
+};
+
+class ChunkIndex {
+ public:
+  virtual ~ChunkIndex() = default;
+
+  // nullopt when the blob is not indexed.
+  virtual Result<std::optional<BlobLocation>> Lookup(const Hash256& id) = 0;
+  // Records every entry of one pack, and the pack itself, in one atomic batch.
+  // A blob already indexed in another pack keeps its first location.
+  virtual Status AddPack(const Hash256& pack, const std::vector<PackEntry>& entries) = 0;
+  // Drops a pack and every blob whose location is in it.
+  virtual Status RemovePack(const Hash256& pack) = 0;
+  // Packs recorded in the index.
+  virtual Result<std::vector<Hash256>> ListPacks() = 0;
+  // Makes everything added so far durable.
+  virtual Status Sync() = 0;
+  virtual Result<uint64_t> CountBlobs() = 0;
+};
+
+// In memory; used by readers when the RocksDB index cannot be opened, and in tests.
+std::unique_ptr<ChunkIndex> NewMemChunkIndex();
+
+// RocksDB at `dir` (created if missing unless read_only). A read-only index
+// does not take RocksDB's lock, so readers work while a backup runs.
+Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, bool read_only);
+
+}  // namespace qm

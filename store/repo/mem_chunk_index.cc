@@ -1,0 +1,65 @@
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "store/repo/chunk_index.h"
+
+namespace qm {
+namespace {
+
+class MemChunkIndex final : public ChunkIndex {
+ public:
+  Result<std::optional<BlobLocation>> Lookup(const Hash256& id) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = blobs_.find(id);
+    if (it == blobs_.end()) return std::optional<BlobLocation>();
+    return std::optional<BlobLocation>(it->second);
+  }
+
+  Status AddPack(const Hash256& pack, const std::vector<PackEntry>& entries) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto& ids = packs_[pack];
+    for (const PackEntry& e : entries) {
+      ids.push_back(e.id);
+      blobs_.try_emplace(e.id, BlobLocation{pack, e.offset, e.stored_len, e.raw_len, e.type, e.compression});
+    }
+    return Status::OK();
+  }
+
+  Status RemovePack(const Hash256& pack) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = packs_.find(pack);
+    if (it == packs_.end()) return Status::OK();
+    for (const Hash256& id : it->second) {
+      auto b = blobs_.find(id);
+      if (b != blobs_.end() && b->second.pack == pack) blobs_.erase(b);
+    }
+    packs_.erase(it);
+    return Status::OK();
+  }
+
+  Result<std::vector<Hash256>> ListPacks() override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<Hash256> out;
+    for (const auto& [p, ids] : packs_) out.push_back(p);
+    return out;
+  }
+
+  Status Sync() override { return Status::OK(); }
+
+  Result<uint64_t> CountBlobs() override {
+    std::lock_guard<std::mutex> l(mu_);
+    return static_cast<uint64_t>(blobs_.size());
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<Hash256, BlobLocation, Hash256Hasher> blobs_;
+  std::map<Hash256, std::vector<Hash256>> packs_;
+};
+
+}  // namespace
+
+std::unique_ptr<ChunkIndex> NewMemChunkIndex() { return std::make_unique<MemChunkIndex>(); }
+
+}  // namespace qm

@@ -1,0 +1,82 @@
+#include "store/repo/pack_writer.h"
+
+namespace qm {
+
+PackWriter::PackWriter(Env* env, const RepoLayout* layout, std::string tmp_name)
+    : env_(env), layout_(layout), tmp_path_(layout->TmpDir() + "/" + tmp_name) {}
+
+PackWriter::~PackWriter() {
+  if (file_) {
+    // An unsealed pack is garbage; removing it is a courtesy (the next
+    // writer also clears tmp/).
+    file_->Close().IgnoreError();
+    file_.reset();
+    env_->RemoveFile(tmp_path_).IgnoreError();
+  }
+}
+
+Status PackWriter::Open() {
+  auto f = env_->NewWritableFile(tmp_path_, 0600);
+  if (!f.ok()) return f.status();
+  file_ = std::move(f).value();
+  return Write(EncodePackHeader());
+}
+
+Status PackWriter::Write(ByteView data) {
+  Status s = file_->Append(data);
+  if (!s.ok()) {
+    failed_ = true;
+    return s;
+  }
+  hasher_.Update(data);
+  offset_ += data.size();
+  return Status::OK();
+}
+
+Status PackWriter::Add(BlobType type, const Hash256& id, Compression compression, uint32_t raw_len, ByteView stored) {
+  if (failed_) return Status::Aborted("pack writer", "used after a failure");
+  if (!file_) QM_RETURN_IF_ERROR(Open());
+  PackEntry e;
+  e.type = type;
+  e.compression = compression;
+  e.id = id;
+  e.offset = offset_;
+  e.stored_len = static_cast<uint32_t>(stored.size());
+  e.raw_len = raw_len;
+  QM_RETURN_IF_ERROR(Write(stored));
+  entries_.push_back(e);
+  return Status::OK();
+}
+
+Result<SealedPack> PackWriter::Seal() {
+  if (failed_) return Status::Aborted("pack writer", "used after a failure");
+  if (!file_) return Status::InvalidArgument("pack writer", "nothing to seal");
+  failed_ = true;  // whatever happens below, this writer is finished
+  Bytes footer = EncodePackFooter(entries_);
+  Status s = file_->Append(footer);
+  if (s.ok()) {
+    hasher_.Update(footer);
+    offset_ += footer.size();
+    s = file_->Sync();
+  }
+  if (s.ok()) s = file_->Close();
+  if (!s.ok()) return s.WithContext("seal pack");
+  file_.reset();
+
+  SealedPack sealed;
+  sealed.id = hasher_.Finish();
+  sealed.size = offset_;
+  sealed.entries = std::move(entries_);
+  const std::string final_path = layout_->PackFile(sealed.id);
+  s = env_->RenameFile(tmp_path_, final_path);
+  if (!s.ok()) {
+    env_->RemoveFile(tmp_path_).IgnoreError();
+    return s.WithContext("seal pack");
+  }
+  // The rename is durable only once the shard directory is synced; until
+  // then the pack must not be indexed.
+  QM_RETURN_IF_ERROR(env_->SyncDir(layout_->PackShardDir(sealed.id)).WithContext("seal pack"));
+  return sealed;
+}
+
+}  // namespace qm

@@ -1,0 +1,355 @@
+#include "store/repo/repository.h"
+
+#include <openssl/rand.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/zstd_codec.h"
+
+namespace qm {
+namespace {
+
+constexpr size_t kMaxOpenPacks = 64;
+constexpr uint64_t kMaxSnapshotRecordSize = 1 << 20;
+
+ZstdCodec& ThreadCompressor(int level) {
+  thread_local std::unique_ptr<ZstdCodec> codec;
+  if (!codec || codec->level() != level) codec = std::make_unique<ZstdCodec>(level);
+  return *codec;
+}
+
+std::string HexShard(int i) {
+  char buf[3];
+  std::snprintf(buf, sizeof(buf), "%02x", i);
+  return buf;
+}
+
+bool IsHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+Repository::Repository(Env* env, std::string root, OpenMode mode, WarningFn warn)
+    : env_(env), layout_(std::move(root)), mode_(mode), warn_(std::move(warn)) {}
+
+Repository::~Repository() {
+  data_pack_.reset();
+  tree_pack_.reset();
+  index_.reset();
+  lock_.reset();
+}
+
+Status Repository::Init(Env* env, const std::string& root, RepoConfig cfg) {
+  RepoLayout layout(root);
+  auto info = env->Stat(root);
+  if (info.ok()) {
+    if (info->type != FileType::kDirectory) return Status::AlreadyExists(root, "exists and is not a directory");
+    auto children = env->GetChildren(root);
+    if (!children.ok()) return children.status();
+    if (env->Stat(layout.ConfigFile()).ok()) return Status::AlreadyExists(root, "a repository already exists here");
+    if (!children->empty()) return Status::AlreadyExists(root, "directory is not empty");
+    QM_RETURN_IF_ERROR(env->SetPermissions(root, 0700));
+  } else if (info.status().IsNotFound()) {
+    QM_RETURN_IF_ERROR(CreateDirs(env, root, 0700));
+  } else {
+    return info.status();
+  }
+  if (cfg.repo_id.IsZero() && RAND_bytes(cfg.repo_id.bytes.data(), 32) != 1) {
+    return Status::IOError("init", "no random bytes for the repository id");
+  }
+  QM_RETURN_IF_ERROR(env->CreateDir(layout.PacksDir(), 0700));
+  for (int i = 0; i < 256; ++i) QM_RETURN_IF_ERROR(env->CreateDir(layout.PackShardDir(HexShard(i)), 0700));
+  QM_RETURN_IF_ERROR(env->SyncDir(layout.PacksDir()));
+  QM_RETURN_IF_ERROR(env->CreateDir(layout.SnapshotsDir(), 0700));
+  QM_RETURN_IF_ERROR(env->CreateDir(layout.TmpDir(), 0700));
+  // RocksDB creates its files under the process umask (the CLI sets 077);
+  // a 0700 directory keeps them private even when a library caller did not.
+  QM_RETURN_IF_ERROR(env->CreateDir(layout.IndexDir(), 0700));
+  {
+    auto index = OpenRocksChunkIndex(layout.IndexDir(), /*read_only=*/false);
+    if (!index.ok()) return index.status();
+    QM_RETURN_IF_ERROR((*index)->Sync());
+  }
+  QM_RETURN_IF_ERROR(env->SyncDir(root));
+  // The config is written last: a directory without it is not a repository,
+  // so a crash during init leaves something `init` can be re-run on after
+  // clearing it, never a half repository that backups would use.
+  return WriteFileAtomic(env, layout.ConfigFile(), AsBytes(EncodeRepoConfig(cfg)), 0600);
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(Env* env, const std::string& root, OpenMode mode,
+                                                     WarningFn warn) {
+  std::unique_ptr<Repository> repo(new Repository(env, root, mode, std::move(warn)));
+  auto cfg_bytes = ReadFileToBytes(env, repo->layout_.ConfigFile(), 64 * 1024);
+  if (!cfg_bytes.ok()) {
+    if (cfg_bytes.status().IsNotFound()) {
+      return Status::NotFound("no repository at " + root + "; create one with `qm-snap init --repo " + root + "`");
+    }
+    return cfg_bytes.status().WithContext("read repository config");
+  }
+  auto cfg = DecodeRepoConfig(*cfg_bytes);
+  if (!cfg.ok()) return cfg.status().WithContext(repo->layout_.ConfigFile());
+  repo->config_ = *cfg;
+  QM_RETURN_IF_ERROR(mode == OpenMode::kWrite ? repo->OpenForWrite() : repo->OpenForRead());
+  return repo;
+}
+
+Status Repository::OpenForWrite() {
+  std::string stale;
+  auto lock = RepoLock::Acquire(env_, layout_, &stale);
+  if (!lock.ok()) return lock.status();
+  lock_ = std::move(lock).value();
+  if (!stale.empty()) Warn("took over a stale lock left by " + stale + " (that process is gone)");
+  QM_RETURN_IF_ERROR(ClearLeftovers());
+
+  QM_RETURN_IF_ERROR(CreateDirs(env_, layout_.IndexDir(), 0700));
+  auto index = OpenRocksChunkIndex(layout_.IndexDir(), /*read_only=*/false);
+  if (!index.ok()) {
+    // The index is a cache: throw it away and rebuild it from the packs.
+    Warn("chunk index unusable (" + index.status().message() + "); rebuilding it from the packs");
+    rocksdb::DestroyDB(layout_.IndexDir(), rocksdb::Options()).PermitUncheckedError();
+    QM_RETURN_IF_ERROR(CreateDirs(env_, layout_.IndexDir(), 0700));
+    index = OpenRocksChunkIndex(layout_.IndexDir(), /*read_only=*/false);
+    if (!index.ok()) return index.status();
+  }
+  index_ = std::move(index).value();
+  return ReconcileIndex();
+}
+
+Status Repository::OpenForRead() {
+  auto index = OpenRocksChunkIndex(layout_.IndexDir(), /*read_only=*/true);
+  if (index.ok()) {
+    index_ = std::move(index).value();
+    return Status::OK();
+  }
+  Warn("chunk index unusable (" + index.status().message() + "); reading the packs' own tables instead");
+  return BuildMemIndexFromPacks();
+}
+
+Status Repository::ClearLeftovers() {
+  // We hold the writer lock, so anything temporary belongs to a dead run.
+  QM_ASSIGN_OR_RETURN(auto tmp, env_->GetChildren(layout_.TmpDir()));
+  for (const auto& name : tmp) QM_RETURN_IF_ERROR(env_->RemoveFile(layout_.TmpDir() + "/" + name));
+  QM_ASSIGN_OR_RETURN(auto snaps, env_->GetChildren(layout_.SnapshotsDir()));
+  for (const auto& name : snaps) {
+    if (name.find(".tmp-") != std::string::npos) {
+      QM_RETURN_IF_ERROR(env_->RemoveFile(layout_.SnapshotsDir() + "/" + name));
+    }
+  }
+  return Status::OK();
+}
+
+Status Repository::ReconcileIndex() {
+  QM_ASSIGN_OR_RETURN(std::vector<Hash256> on_disk, ListPacksOnDisk());
+  QM_ASSIGN_OR_RETURN(std::vector<Hash256> indexed, index_->ListPacks());
+  std::sort(on_disk.begin(), on_disk.end());
+  std::sort(indexed.begin(), indexed.end());
+  std::vector<Hash256> missing, unindexed;
+  std::set_difference(indexed.begin(), indexed.end(), on_disk.begin(), on_disk.end(), std::back_inserter(missing));
+  std::set_difference(on_disk.begin(), on_disk.end(), indexed.begin(), indexed.end(), std::back_inserter(unindexed));
+  for (const Hash256& p : missing) {
+    Warn("pack " + p.ShortHex() + " is missing from the repository; its chunks were dropped from the index " +
+         "(run `qm-snap check` to see which snapshots are affected)");
+    QM_RETURN_IF_ERROR(index_->RemovePack(p));
+  }
+  for (const Hash256& p : unindexed) {
+    QM_ASSIGN_OR_RETURN(auto reader, OpenPack(p));
+    auto entries = reader->ReadToc();
+    if (!entries.ok()) {
+      Warn("pack " + p.ShortHex() + " is unreadable and was not indexed: " + entries.status().message());
+      continue;
+    }
+    QM_RETURN_IF_ERROR(index_->AddPack(p, *entries));
+  }
+  if (!missing.empty() || !unindexed.empty()) QM_RETURN_IF_ERROR(index_->Sync());
+  return Status::OK();
+}
+
+Status Repository::BuildMemIndexFromPacks() {
+  index_ = NewMemChunkIndex();
+  QM_ASSIGN_OR_RETURN(std::vector<Hash256> packs, ListPacksOnDisk());
+  for (const Hash256& p : packs) {
+    QM_ASSIGN_OR_RETURN(auto reader, OpenPack(p));
+    auto entries = reader->ReadToc();
+    if (!entries.ok()) {
+      Warn("pack " + p.ShortHex() + " is unreadable: " + entries.status().message());
+      continue;
+    }
+    QM_RETURN_IF_ERROR(index_->AddPack(p, *entries));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<Hash256>> Repository::ListPacksOnDisk() {
+  std::vector<Hash256> out;
+  QM_ASSIGN_OR_RETURN(auto shards, env_->GetChildren(layout_.PacksDir()));
+  for (const auto& shard : shards) {
+    if (shard.size() != 2 || !IsHex(shard)) continue;
+    QM_ASSIGN_OR_RETURN(auto names, env_->GetChildren(layout_.PackShardDir(shard)));
+    for (const auto& name : names) {
+      auto id = RepoLayout::ParsePackFileName(name);
+      if (id && id->Hex().compare(0, 2, shard) == 0) out.push_back(*id);
+    }
+  }
+  return out;
+}
+
+Result<std::shared_ptr<PackReader>> Repository::OpenPack(const Hash256& pack) {
+  {
+    std::lock_guard<std::mutex> l(packs_mu_);
+    auto it = open_packs_.find(pack);
+    if (it != open_packs_.end()) return it->second;
+  }
+  auto reader = PackReader::Open(env_, layout_.PackFile(pack), pack);
+  if (!reader.ok()) return reader.status().WithContext("pack " + pack.ShortHex());
+  std::shared_ptr<PackReader> shared(std::move(reader).value());
+  std::lock_guard<std::mutex> l(packs_mu_);
+  if (open_packs_.size() >= kMaxOpenPacks) open_packs_.erase(open_packs_.begin());
+  open_packs_.emplace(pack, shared);
+  return shared;
+}
+
+Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256& id, ByteView raw) {
+  if (mode_ != OpenMode::kWrite) return Status::NotSupported("repository is open read-only");
+  if (raw.size() > kMaxBlobSize) return Status::InvalidArgument("blob larger than the format allows");
+  {
+    std::lock_guard<std::mutex> l(write_mu_);
+    if (pending_.count(id)) return SaveResult{};
+  }
+  QM_ASSIGN_OR_RETURN(auto known, index_->Lookup(id));
+  if (known) return SaveResult{};
+
+  Bytes compressed;
+  QM_RETURN_IF_ERROR(ThreadCompressor(config_.zstd_level).Compress(raw, &compressed));
+  const bool use_zstd = compressed.size() < raw.size();
+  ByteView stored = use_zstd ? ByteView(compressed) : raw;
+
+  std::lock_guard<std::mutex> l(write_mu_);
+  if (!pending_.insert(id).second) return SaveResult{};  // another thread won the race
+  std::unique_ptr<PackWriter>& writer = type == BlobType::kTree ? tree_pack_ : data_pack_;
+  if (!writer) {
+    writer = std::make_unique<PackWriter>(
+        env_, &layout_, "pack-" + std::to_string(env_->ProcessId()) + "-" + std::to_string(++pack_seq_) + ".tmp");
+  }
+  Status s = writer->Add(type, id, use_zstd ? Compression::kZstd : Compression::kNone,
+                         static_cast<uint32_t>(raw.size()), stored);
+  if (!s.ok()) {
+    pending_.erase(id);
+    return s.WithContext("write pack");
+  }
+  if (writer->size() >= config_.pack_target_size) QM_RETURN_IF_ERROR(SealLocked(&writer));
+  return SaveResult{true, stored.size()};
+}
+
+// REQUIRES: write_mu_ held.
+Status Repository::SealLocked(std::unique_ptr<PackWriter>* writer) {
+  if (!*writer || (*writer)->empty()) return Status::OK();
+  auto sealed = (*writer)->Seal();
+  writer->reset();
+  if (!sealed.ok()) return sealed.status();
+  // Only now, with the pack durable under its final name, may the index
+  // point at it.
+  QM_RETURN_IF_ERROR(index_->AddPack(sealed->id, sealed->entries));
+  for (const PackEntry& e : sealed->entries) pending_.erase(e.id);
+  return Status::OK();
+}
+
+Status Repository::Flush() {
+  if (mode_ != OpenMode::kWrite) return Status::NotSupported("repository is open read-only");
+  std::lock_guard<std::mutex> l(write_mu_);
+  QM_RETURN_IF_ERROR(SealLocked(&data_pack_));
+  return SealLocked(&tree_pack_);
+}
+
+Result<Hash256> Repository::CommitSnapshot(const SnapshotRecord& record) {
+  QM_RETURN_IF_ERROR(Flush());
+  QM_RETURN_IF_ERROR(index_->Sync());
+  Bytes encoded = EncodeSnapshotRecord(record);
+  Hash256 id = Sha256(encoded);
+  // The commit point: the record appears under its final name only after
+  // every pack it needs is durable and indexed.
+  QM_RETURN_IF_ERROR(WriteFileAtomic(env_, layout_.SnapshotFile(id), encoded, 0600).WithContext("commit snapshot"));
+  return id;
+}
+
+Result<bool> Repository::HasBlob(const Hash256& id) {
+  QM_ASSIGN_OR_RETURN(auto loc, index_->Lookup(id));
+  return loc.has_value();
+}
+
+Status Repository::LoadBlob(const Hash256& id, Bytes* out) {
+  QM_ASSIGN_OR_RETURN(auto loc, index_->Lookup(id));
+  if (!loc) return Status::NotFound("blob " + id.ShortHex(), "not in the index");
+  QM_ASSIGN_OR_RETURN(auto pack, OpenPack(loc->pack));
+  return pack->ReadBlob(id, loc->offset, loc->stored_len, loc->raw_len, loc->compression, out);
+}
+
+Result<Tree> Repository::LoadTree(const Hash256& id) {
+  Bytes raw;
+  QM_RETURN_IF_ERROR(LoadBlob(id, &raw).WithContext("tree " + id.ShortHex()));
+  auto tree = DecodeTree(raw);
+  if (!tree.ok()) return tree.status().WithContext("tree " + id.ShortHex());
+  return tree;
+}
+
+Result<SnapshotRecord> Repository::LoadSnapshot(const Hash256& id) {
+  const std::string ctx = "snapshot " + id.ShortHex();
+  auto bytes = ReadFileToBytes(env_, layout_.SnapshotFile(id), kMaxSnapshotRecordSize);
+  if (!bytes.ok()) return bytes.status().WithContext(ctx);
+  if (Sha256(*bytes) != id) return Status::Corruption(ctx, "record does not match its name");
+  auto rec = DecodeSnapshotRecord(*bytes);
+  if (!rec.ok()) return rec.status().WithContext(ctx);
+  return rec;
+}
+
+Result<std::vector<Snapshot>> Repository::ListSnapshots() {
+  QM_ASSIGN_OR_RETURN(auto names, env_->GetChildren(layout_.SnapshotsDir()));
+  std::vector<Snapshot> out;
+  for (const auto& name : names) {
+    auto id = RepoLayout::ParseSnapshotFileName(name);
+    if (!id) continue;  // temporaries of an interrupted commit
+    auto rec = LoadSnapshot(*id);
+    if (!rec.ok()) {
+      Warn("skipping unreadable " + rec.status().message());
+      continue;
+    }
+    out.push_back(Snapshot{*id, std::move(rec).value()});
+  }
+  std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
+    if (a.record.time_unix != b.record.time_unix) return a.record.time_unix < b.record.time_unix;
+    if (a.record.time_nanos != b.record.time_nanos) return a.record.time_nanos < b.record.time_nanos;
+    return a.id < b.id;
+  });
+  return out;
+}
+
+Result<Snapshot> Repository::FindSnapshot(std::string_view ref) {
+  QM_ASSIGN_OR_RETURN(auto all, ListSnapshots());
+  if (ref == "latest") {
+    if (all.empty()) return Status::NotFound("the repository has no snapshots yet");
+    return all.back();
+  }
+  std::string want(ref);
+  std::transform(want.begin(), want.end(), want.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (want.size() < 4 || want.size() > 64 || !IsHex(want)) {
+    return Status::InvalidArgument("snapshot \"" + std::string(ref) +
+                                   "\": expected `latest`, an id, or an id prefix of at least 4 hex digits");
+  }
+  std::vector<const Snapshot*> hits;
+  for (const Snapshot& s : all) {
+    if (s.id.Hex().compare(0, want.size(), want) == 0) hits.push_back(&s);
+  }
+  if (hits.empty()) return Status::NotFound("no snapshot with id " + std::string(ref));
+  if (hits.size() > 1) {
+    std::string list;
+    for (const Snapshot* s : hits) list += (list.empty() ? "" : ", ") + s->id.ShortHex();
+    return Status::InvalidArgument("snapshot prefix " + std::string(ref) + " is ambiguous (" + list + ")");
+  }
+  return *hits[0];
+}
+
+}  // namespace qm

@@ -1,0 +1,134 @@
+// Repository: a qm-snap store on disk (layout in repo_layout.h).
+//
+// Opened for writing, it holds the single-writer lock, clears leftovers of
+// interrupted runs from tmp/, and reconciles the chunk index with packs/
+// (packs sealed but not indexed are indexed; indexed packs that vanished are
+// dropped so nothing new is deduplicated against missing data).
+//
+// Commit protocol (docs/format.md, "Commit protocol"): blobs go into packs;
+// a pack is sealed (fsync, rename, fsync dir) before its entries enter the
+// index; CommitSnapshot seals the open packs, syncs the index, and only then
+// writes the snapshot record through temp + fsync + rename + fsync dir. The
+// record's rename is the commit point: a crash before it leaves only
+// unreferenced packs, a crash after it loses nothing.
+//
+// Thread-safety: SaveBlob, LoadBlob, LoadTree and HasBlob may be called
+// concurrently; Flush and CommitSnapshot must not race with SaveBlob.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/pack_format.h"
+#include "core/repo_config.h"
+#include "core/result.h"
+#include "core/snapshot_record.h"
+#include "core/tree.h"
+#include "store/io/env.h"
+#include "store/repo/chunk_index.h"
+#include "store/repo/pack_reader.h"
+#include "store/repo/pack_writer.h"
+#include "store/repo/repo_layout.h"
+#include "store/repo/repo_lock.h"
+
+namespace qm {
+
+enum class OpenMode { kReadOnly, kWrite };
+
+// Receives one-sentence warnings (stale lock taken over, index repaired…).
+using WarningFn = std::function<void(const std::string&)>;
+
+struct Snapshot {
+  Hash256 id;
+  SnapshotRecord record;
+};
+
+class Repository {
+ public:
+  // Creates a repository at `root` (which must not exist, or be an empty
+  // directory). `cfg.repo_id` is generated when zero.
+  static Status Init(Env* env, const std::string& root, RepoConfig cfg);
+
+  // NotFound with "create one with `qm-snap init`" advice when `root` holds no
+  // repository; Locked when another writer holds it (kWrite only).
+  static Result<std::unique_ptr<Repository>> Open(Env* env, const std::string& root, OpenMode mode,
+                                                  WarningFn warn = {});
+
+  // Releases the lock. Blobs saved but not committed are dropped (their
+  // sealed packs stay as unreferenced packs).
+  ~Repository();
+
+  Env* env() const { return env_; }
+  const RepoLayout& layout() const { return layout_; }
+  const RepoConfig& config() const { return config_; }
+  ChunkIndex* index() const { return index_.get(); }
+
+  // --- writing (REQUIRES kWrite) ---
+  struct SaveResult {
+    bool added = false;         // false: already stored (deduplicated)
+    uint64_t stored_bytes = 0;  // bytes appended to a pack
+  };
+  // Stores `raw` (whose SHA-256 is `id`) unless a blob with that id is
+  // already stored or pending. Compresses with the repository's zstd level;
+  // stores raw bytes when compression does not help.
+  Result<SaveResult> SaveBlob(BlobType type, const Hash256& id, ByteView raw);
+  // Seals the open packs and indexes them (not synced: see CommitSnapshot).
+  Status Flush();
+  // Commits a snapshot; returns its id. On OK the snapshot is durable.
+  Result<Hash256> CommitSnapshot(const SnapshotRecord& record);
+
+  // --- reading ---
+  Result<bool> HasBlob(const Hash256& id);
+  Status LoadBlob(const Hash256& id, Bytes* out);
+  Result<Tree> LoadTree(const Hash256& id);
+
+  // Every readable snapshot, oldest first. An unreadable record is reported
+  // through the warning function and skipped (check reports it as an error).
+  Result<std::vector<Snapshot>> ListSnapshots();
+  // Reads one record and verifies that it hashes to its name.
+  Result<SnapshotRecord> LoadSnapshot(const Hash256& id);
+  // `ref` is "latest", a full id, or a unique id prefix (at least 4 hex digits).
+  Result<Snapshot> FindSnapshot(std::string_view ref);
+
+  // Packs present under packs/ (by name).
+  Result<std::vector<Hash256>> ListPacksOnDisk();
+  Result<std::shared_ptr<PackReader>> OpenPack(const Hash256& pack);
+
+ private:
+  Repository(Env* env, std::string root, OpenMode mode, WarningFn warn);
+  Status OpenForWrite();
+  Status OpenForRead();
+  Status ClearLeftovers();
+  Status ReconcileIndex();
+  Status BuildMemIndexFromPacks();
+  Status SealLocked(std::unique_ptr<PackWriter>* writer);
+  void Warn(const std::string& msg) const {
+    if (warn_) warn_(msg);
+  }
+
+  Env* env_;
+  RepoLayout layout_;
+  OpenMode mode_;
+  WarningFn warn_;
+  RepoConfig config_;
+  std::unique_ptr<RepoLock> lock_;
+  std::unique_ptr<ChunkIndex> index_;
+
+  std::mutex write_mu_;
+  std::unique_ptr<PackWriter> data_pack_;
+  std::unique_ptr<PackWriter> tree_pack_;
+  std::unordered_set<Hash256, Hash256Hasher> pending_;  // in unsealed packs
+  uint64_t pack_seq_ = 0;
+
+  std::mutex packs_mu_;
+  std::map<Hash256, std::shared_ptr<PackReader>> open_packs_;
+};
+
+}  // namespace qm

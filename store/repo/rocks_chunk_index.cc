@@ -1,0 +1,169 @@
+// RocksDB-backed ChunkIndex. Key/value layout (docs/format.md, "Chunk index"):
+//   "V"            -> "qm-snap-index v1"
+//   "b" + id(32)   -> pack(32) | varint offset | varint stored_len | varint raw_len | u8 type | u8 compression
+//   "p" + pack(32) -> varint count | count * id(32)
+// Writes are not synced one by one; Sync() syncs the WAL, and the commit
+// protocol calls it before any snapshot that relies on the entries appears.
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "core/coding.h"
+#include "store/repo/chunk_index.h"
+
+namespace qm {
+namespace {
+
+constexpr std::string_view kVersionKey = "V";
+constexpr std::string_view kVersionValue = "qm-snap-index v1";
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(what, s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(what, s.ToString());
+  if (s.IsNoSpace()) return Status::NoSpace(what, s.ToString());
+  if (s.IsBusy() || s.IsTimedOut()) return Status::Locked(what, s.ToString());
+  return Status::IOError(what, s.ToString());
+}
+
+std::string Key(char tag, const Hash256& id) {
+  std::string k(1, tag);
+  k.append(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+  return k;
+}
+
+std::string EncodeLocation(const BlobLocation& loc) {
+  Bytes b;
+  PutBytes(&b, loc.pack.View());
+  PutVarint64(&b, loc.offset);
+  PutVarint64(&b, loc.stored_len);
+  PutVarint64(&b, loc.raw_len);
+  b.push_back(static_cast<uint8_t>(loc.type));
+  b.push_back(static_cast<uint8_t>(loc.compression));
+  return std::string(b.begin(), b.end());
+}
+
+Result<BlobLocation> DecodeLocation(std::string_view v) {
+  ByteReader r(AsBytes(v));
+  BlobLocation loc;
+  ByteView pack;
+  uint8_t type, comp;
+  if (!r.ReadBytes(32, &pack) || !r.ReadVarint64(&loc.offset) || !r.ReadVarint32(&loc.stored_len) ||
+      !r.ReadVarint32(&loc.raw_len) || !r.ReadU8(&type) || !r.ReadU8(&comp) || !r.empty() ||
+      (type != 1 && type != 2) || comp > 1) {
+    return Status::Corruption("chunk index", "malformed blob location");
+  }
+  loc.pack = *Hash256::FromBytes(pack);
+  loc.type = static_cast<BlobType>(type);
+  loc.compression = static_cast<Compression>(comp);
+  return loc;
+}
+
+class RocksChunkIndex final : public ChunkIndex {
+ public:
+  RocksChunkIndex(std::unique_ptr<rocksdb::DB> db, bool read_only) : db_(std::move(db)), read_only_(read_only) {}
+
+  Result<std::optional<BlobLocation>> Lookup(const Hash256& id) override {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('b', id), &value);
+    if (s.IsNotFound()) return std::optional<BlobLocation>();
+    if (!s.ok()) return FromRocks(s, "chunk index lookup");
+    QM_ASSIGN_OR_RETURN(BlobLocation loc, DecodeLocation(value));
+    return std::optional<BlobLocation>(loc);
+  }
+
+  Status AddPack(const Hash256& pack, const std::vector<PackEntry>& entries) override {
+    if (read_only_) return Status::NotSupported("chunk index is open read-only");
+    rocksdb::WriteBatch batch;
+    Bytes ids;
+    PutVarint64(&ids, entries.size());
+    for (const PackEntry& e : entries) {
+      PutBytes(&ids, e.id.View());
+      std::string existing;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('b', e.id), &existing);
+      if (s.ok()) continue;  // first location wins
+      if (!s.IsNotFound()) return FromRocks(s, "chunk index lookup");
+      batch.Put(Key('b', e.id), EncodeLocation({pack, e.offset, e.stored_len, e.raw_len, e.type, e.compression}));
+    }
+    batch.Put(Key('p', pack), rocksdb::Slice(reinterpret_cast<const char*>(ids.data()), ids.size()));
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "chunk index write");
+  }
+
+  Status RemovePack(const Hash256& pack) override {
+    if (read_only_) return Status::NotSupported("chunk index is open read-only");
+    std::string ids;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('p', pack), &ids);
+    if (s.IsNotFound()) return Status::OK();
+    if (!s.ok()) return FromRocks(s, "chunk index lookup");
+    ByteReader r(AsBytes(ids));
+    uint64_t n;
+    if (!r.ReadVarint64(&n) || n > r.remaining() / 32) return Status::Corruption("chunk index", "malformed pack entry");
+    rocksdb::WriteBatch batch;
+    for (uint64_t i = 0; i < n; ++i) {
+      ByteView idb;
+      if (!r.ReadBytes(32, &idb)) return Status::Corruption("chunk index", "malformed pack entry");
+      Hash256 id = *Hash256::FromBytes(idb);
+      QM_ASSIGN_OR_RETURN(auto loc, Lookup(id));
+      if (loc && loc->pack == pack) batch.Delete(Key('b', id));
+    }
+    batch.Delete(Key('p', pack));
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "chunk index write");
+  }
+
+  Result<std::vector<Hash256>> ListPacks() override {
+    std::vector<Hash256> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek("p"); it->Valid() && it->key().starts_with("p"); it->Next()) {
+      if (it->key().size() != 33) return Status::Corruption("chunk index", "malformed pack key");
+      out.push_back(*Hash256::FromBytes(AsBytes(std::string_view(it->key().data() + 1, 32))));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "chunk index scan");
+    return out;
+  }
+
+  Status Sync() override {
+    if (read_only_) return Status::OK();
+    return FromRocks(db_->SyncWAL(), "chunk index sync");
+  }
+
+  Result<uint64_t> CountBlobs() override {
+    uint64_t n = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek("b"); it->Valid() && it->key().starts_with("b"); it->Next()) ++n;
+    if (!it->status().ok()) return FromRocks(it->status(), "chunk index scan");
+    return n;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  bool read_only_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, bool read_only) {
+  rocksdb::Options options;
+  options.create_if_missing = !read_only;
+  options.compression = rocksdb::kNoCompression;  // values are hashes: incompressible
+  options.keep_log_file_num = 2;
+  options.max_open_files = 64;
+  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &raw) : rocksdb::DB::Open(options, dir, &raw);
+  if (!s.ok()) return FromRocks(s, "open chunk index " + dir);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string version;
+  s = db->Get(rocksdb::ReadOptions(), std::string(kVersionKey), &version);
+  if (s.IsNotFound()) {
+    if (read_only) return Status::NotFound("chunk index " + dir, "no version record");
+    s = db->Put(rocksdb::WriteOptions(), std::string(kVersionKey), std::string(kVersionValue));
+    if (!s.ok()) return FromRocks(s, "initialise chunk index");
+  } else if (!s.ok()) {
+    return FromRocks(s, "read chunk index version");
+  } else if (version != kVersionValue) {
+    return Status::NotSupported("chunk index " + dir, "unknown version \"" + version + "\"");
+  }
+  return std::unique_ptr<ChunkIndex>(new RocksChunkIndex(std::move(db), read_only));
+}
+
+}  // namespace qm

@@ -1,0 +1,240 @@
+// Repository: init, locking, dedup, the commit protocol's visible effects,
+// and the chunk index as a rebuildable cache.
+#include "store/repo/repository.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "tests/support/test_util.h"
+
+namespace qm {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RestrictFileCreationMask();  // as the CLI does, so RocksDB's files are private too
+    root_ = dir_.path() + "/repo";
+    ASSERT_TRUE(Repository::Init(env_, root_, RepoConfig{}).ok());
+  }
+  std::unique_ptr<Repository> OpenWrite(std::vector<std::string>* warnings = nullptr) {
+    auto r = Repository::Open(env_, root_, OpenMode::kWrite, [warnings](const std::string& w) {
+      if (warnings) warnings->push_back(w);
+    });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : nullptr;
+  }
+  Hash256 Save(Repository* repo, const std::string& data, bool expect_new = true) {
+    Hash256 id = Sha256(AsBytes(data));
+    auto r = repo->SaveBlob(BlobType::kData, id, AsBytes(data));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (r.ok()) {
+      EXPECT_EQ(r->added, expect_new);
+    }
+    return id;
+  }
+  Hash256 CommitEmpty(Repository* repo, int64_t time) {
+    Tree empty;
+    Bytes enc = EncodeTree(empty);
+    Hash256 tid = Sha256(enc);
+    EXPECT_TRUE(repo->SaveBlob(BlobType::kTree, tid, enc).ok());
+    SnapshotRecord rec;
+    rec.time_unix = time;
+    rec.hostname = "h";
+    rec.source = "/src";
+    rec.root_tree = tid;
+    auto id = repo->CommitSnapshot(rec);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : Hash256{};
+  }
+
+  TempDir dir_;
+  Env* env_ = Env::Default();
+  std::string root_;
+};
+
+TEST_F(RepositoryTest, InitCreatesPrivateFilesAndDirectories) {
+  auto repo = OpenWrite();
+  CommitEmpty(repo.get(), 1000);
+  repo.reset();
+  for (const auto& e : fs::recursive_directory_iterator(root_)) {
+    struct stat st;
+    ASSERT_EQ(0, lstat(e.path().c_str(), &st));
+    if (S_ISDIR(st.st_mode)) {
+      EXPECT_EQ(0700u, st.st_mode & 0777) << e.path();
+    } else {
+      EXPECT_EQ(0u, st.st_mode & 0077) << e.path() << " is readable by others";
+    }
+  }
+  struct stat st;
+  ASSERT_EQ(0, stat(root_.c_str(), &st));
+  EXPECT_EQ(0700u, st.st_mode & 0777);
+}
+
+TEST_F(RepositoryTest, InitRefusesAnExistingRepository) {
+  Status s = Repository::Init(env_, root_, RepoConfig{});
+  EXPECT_EQ(Code::kAlreadyExists, s.code());
+}
+
+TEST_F(RepositoryTest, OpeningAMissingRepositorySaysHowToCreateIt) {
+  auto r = Repository::Open(env_, dir_.path() + "/nothing", OpenMode::kWrite);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsNotFound());
+  EXPECT_NE(std::string::npos, r.status().message().find("qm-snap init")) << r.status().message();
+}
+
+TEST_F(RepositoryTest, SecondWriterIsRefusedAndToldWhoHoldsTheLock) {
+  auto first = OpenWrite();
+  auto second = Repository::Open(env_, root_, OpenMode::kWrite);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(Code::kLocked, second.status().code());
+  EXPECT_NE(std::string::npos, second.status().message().find("pid=")) << second.status().message();
+  // Readers are never blocked by a writer.
+  EXPECT_TRUE(Repository::Open(env_, root_, OpenMode::kReadOnly).ok());
+  first.reset();
+  EXPECT_TRUE(Repository::Open(env_, root_, OpenMode::kWrite).ok());
+}
+
+TEST_F(RepositoryTest, StaleLockOfADeadProcessIsTakenOverWithAWarning) {
+  WriteStringToFile(root_ + "/lock", "pid=2147480000 host=old-host time=2025-01-29T14:30:22+00:00\n");
+  std::vector<std::string> warnings;
+  auto repo = OpenWrite(&warnings);
+  ASSERT_NE(nullptr, repo);
+  ASSERT_EQ(1u, warnings.size());
+  EXPECT_NE(std::string::npos, warnings[0].find("stale lock")) << warnings[0];
+  EXPECT_NE(std::string::npos, warnings[0].find("2147480000")) << warnings[0];
+}
+
+TEST_F(RepositoryTest, SavedBlobsAreDeduplicatedAndReadBackAfterReopen) {
+  std::string a = RandomBytes(100000, 1), b = std::string(50000, 'x');
+  Hash256 ida, idb;
+  {
+    auto repo = OpenWrite();
+    ida = Save(repo.get(), a);
+    idb = Save(repo.get(), b);
+    Save(repo.get(), a, /*expect_new=*/false);  // pending in the open pack
+    CommitEmpty(repo.get(), 1000);
+    Save(repo.get(), b, /*expect_new=*/false);  // now in the index
+  }
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  Bytes out;
+  ASSERT_TRUE((*repo)->LoadBlob(ida, &out).ok());
+  EXPECT_EQ(a, std::string(out.begin(), out.end()));
+  ASSERT_TRUE((*repo)->LoadBlob(idb, &out).ok());
+  EXPECT_EQ(b, std::string(out.begin(), out.end()));
+}
+
+TEST_F(RepositoryTest, UncommittedBlobsNeverMakeASnapshotVisible) {
+  {
+    auto repo = OpenWrite();
+    Save(repo.get(), RandomBytes(1000, 2));
+    ASSERT_TRUE(repo->Flush().ok());
+  }  // dropped without CommitSnapshot
+  auto repo = OpenWrite();
+  auto snaps = repo->ListSnapshots();
+  ASSERT_TRUE(snaps.ok());
+  EXPECT_TRUE(snaps->empty());
+}
+
+TEST_F(RepositoryTest, FindSnapshotByLatestIdAndPrefix) {
+  auto repo = OpenWrite();
+  Hash256 older = CommitEmpty(repo.get(), 1000);
+  Save(repo.get(), "different content so the next snapshot differs");
+  SnapshotRecord rec;
+  rec.time_unix = 2000;
+  rec.hostname = "h";
+  rec.source = "/src";
+  rec.root_tree = Sha256(EncodeTree(Tree{}));
+  auto newer = repo->CommitSnapshot(rec);
+  ASSERT_TRUE(newer.ok());
+  auto latest = repo->FindSnapshot("latest");
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(*newer, latest->id);
+  auto by_prefix = repo->FindSnapshot(older.Hex().substr(0, 10));
+  ASSERT_TRUE(by_prefix.ok());
+  EXPECT_EQ(older, by_prefix->id);
+  auto full_upper = repo->FindSnapshot(older.ShortHex());
+  ASSERT_TRUE(full_upper.ok());
+  EXPECT_EQ(Code::kInvalidArgument, repo->FindSnapshot("zz").status().code());
+  EXPECT_TRUE(repo->FindSnapshot("00000000000000").status().IsNotFound() ||
+              older.Hex().rfind("00000000000000", 0) == 0);
+}
+
+TEST_F(RepositoryTest, DeletedIndexIsRebuiltFromThePacks) {
+  std::string data = RandomBytes(300000, 3);
+  Hash256 id;
+  {
+    auto repo = OpenWrite();
+    id = Save(repo.get(), data);
+    CommitEmpty(repo.get(), 1000);
+  }
+  fs::remove_all(root_ + "/index");
+  {
+    // Readers fall back to the packs' own tables without touching the disk.
+    auto ro = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(ro.ok());
+    Bytes out;
+    EXPECT_TRUE((*ro)->LoadBlob(id, &out).ok());
+  }
+  std::vector<std::string> warnings;
+  auto repo = OpenWrite(&warnings);
+  auto has = repo->HasBlob(id);
+  ASSERT_TRUE(has.ok());
+  EXPECT_TRUE(*has);
+  Save(repo.get(), data, /*expect_new=*/false);
+}
+
+TEST_F(RepositoryTest, AMissingPackIsDroppedFromTheIndexSoNothingDedupsAgainstIt) {
+  std::string data = RandomBytes(200000, 4);
+  Hash256 id;
+  {
+    auto repo = OpenWrite();
+    id = Save(repo.get(), data);
+    CommitEmpty(repo.get(), 1000);
+  }
+  auto packs = [&] {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::recursive_directory_iterator(root_ + "/packs"))
+      if (e.is_regular_file()) out.push_back(e.path());
+    return out;
+  }();
+  ASSERT_EQ(2u, packs.size());  // one data pack, one tree pack
+  for (const auto& p : packs) fs::remove(p);
+  std::vector<std::string> warnings;
+  auto repo = OpenWrite(&warnings);
+  EXPECT_EQ(2u, warnings.size());
+  auto has = repo->HasBlob(id);
+  ASSERT_TRUE(has.ok());
+  EXPECT_FALSE(*has);
+  Save(repo.get(), data, /*expect_new=*/true);
+}
+
+TEST_F(RepositoryTest, LoadBlobDetectsAFlippedByteInAPack) {
+  std::string data = RandomBytes(5000, 5);
+  Hash256 id;
+  {
+    auto repo = OpenWrite();
+    id = Save(repo.get(), data);
+    CommitEmpty(repo.get(), 1000);
+  }
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  auto loc = (*repo)->index()->Lookup(id);
+  ASSERT_TRUE(loc.ok() && loc->has_value());
+  const std::string path = (*repo)->layout().PackFile((*loc)->pack);
+  std::string bytes = ReadFileToString(path);
+  bytes[(*loc)->offset + (*loc)->stored_len / 2] ^= 0x01;
+  WriteStringToFile(path, bytes);
+  auto fresh = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  Bytes out;
+  Status s = (*fresh)->LoadBlob(id, &out);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+}  // namespace
+}  // namespace qm
