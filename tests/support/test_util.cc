@@ -83,4 +83,12 @@ std::string RandomBytes(size_t n, uint64_t seed) {
   return out;
 }
 
+std::map<std::string, std::string> FilesUnder(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out[std::filesystem::relative(e.path(), dir).string()] = ReadFileToString(e.path().string());
+  }
+  return out;
+}
+
 }  // namespace qm

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace qm {
@@ -32,6 +33,9 @@ void WriteStringToFile(const std::string& path, const std::string& content);
 
 // The whole content of `path`; "" plus ADD_FAILURE() if it cannot be read.
 std::string ReadFileToString(const std::string& path);
+
+// Relative path -> content of every regular file under `dir` (recursively).
+std::map<std::string, std::string> FilesUnder(const std::string& dir);
 
 // `n` pseudo-random bytes, the same for the same (n, seed) on every platform
 // and run (SplitMix64; no std:: distribution, whose output is unspecified).

@@ -1,0 +1,431 @@
+#include "store/ops/archiver.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "core/fastcdc_chunker.h"
+#include "core/tree.h"
+
+namespace qm {
+namespace {
+
+constexpr int64_t kDaySeconds = 24 * 3600;
+
+const std::vector<std::string> kDatabasePaths = {"data/quantmesh.db", "data/auth.db", "data/webauthn.db", "logs.db"};
+
+// A directory of the snapshot under construction.
+struct DirBuild {
+  FileInfo info;
+  std::map<std::string, Node> entries;                     // files and symlinks
+  std::map<std::string, std::unique_ptr<DirBuild>> dirs;   // subdirectories
+};
+
+std::vector<std::string> SplitPath(const std::string& rel) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= rel.size()) {
+    size_t slash = rel.find('/', start);
+    if (slash == std::string::npos) slash = rel.size();
+    if (slash > start) parts.push_back(rel.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+// Relative, inside the source, no "." or ".." components.
+bool IsCleanRelative(const std::string& rel) {
+  if (rel.empty() || rel[0] == '/') return false;
+  for (const auto& part : SplitPath(rel)) {
+    if (part == "." || part == "..") return false;
+  }
+  return true;
+}
+
+std::string NormalizeRelative(const std::string& rel) {
+  std::string out;
+  for (const auto& part : SplitPath(rel)) out += (out.empty() ? "" : "/") + part;
+  return out;
+}
+
+Node NodeFromInfo(const std::string& name, NodeType type, const FileInfo& info) {
+  Node n;
+  n.name = name;
+  n.type = type;
+  n.mode = info.mode;
+  n.uid = info.uid;
+  n.gid = info.gid;
+  n.mtime_ns = info.mtime_ns;
+  n.ctime_ns = info.ctime_ns;
+  n.inode = info.inode;
+  n.dev = info.dev;
+  return n;
+}
+
+class Archiver {
+ public:
+  Archiver(Repository* repo, const BackupOptions& opt, ProgressSink* progress)
+      : repo_(repo), env_(repo->env()), opt_(opt), progress_(progress), chunker_(repo->config().chunker) {}
+
+  Result<BackupResult> Run();
+
+ private:
+  void Warn(const std::string& msg) {
+    result_.warnings.push_back(msg);
+    if (progress_) progress_->Warning(msg);
+  }
+  void ItemError(const std::string& rel, const Status& s) {
+    result_.errors.push_back({rel, s});
+    if (progress_) progress_->ItemError(rel, s);
+  }
+  bool Excluded(const std::string& rel) const;
+  std::string Abs(const std::string& rel) const { return rel.empty() ? opt_.source : opt_.source + "/" + rel; }
+
+  // Adds `rel` (file, symlink or directory, recursively). `required` items
+  // that are missing are errors; others are warnings (or silent when `quiet`).
+  Status AddPath(const std::string& rel, bool required, bool quiet, bool logs_filter);
+  Status AddDirectory(const std::string& rel, const FileInfo& info, bool logs_filter);
+  Status AddEntry(const std::string& rel, const FileInfo& info);
+  // Store errors are returned; source read errors are recorded as item errors
+  // and reported with *stored = false.
+  Status StoreFile(const std::string& rel, const FileInfo& info, Node* node, bool* stored);
+  Result<DirBuild*> EnsureDir(const std::string& rel_dir);
+  Result<std::optional<Node>> ParentNode(const std::string& rel);
+  Result<Hash256> WriteTree(DirBuild* dir);
+
+  Repository* repo_;
+  Env* env_;
+  const BackupOptions& opt_;
+  ProgressSink* progress_;
+  FastCdcChunker chunker_;
+  int64_t snapshot_time_ = 0;
+  BackupResult result_;
+  SnapshotTotals totals_;
+  DirBuild root_;
+  std::optional<Snapshot> parent_;
+  std::map<std::string, std::optional<Tree>> parent_trees_;  // by relative dir
+  Bytes buf_;
+};
+
+bool Archiver::Excluded(const std::string& rel) const {
+  const std::string base = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
+  for (const auto& pattern : opt_.excludes) {
+    if (fnmatch(pattern.c_str(), rel.c_str(), 0) == 0 || fnmatch(pattern.c_str(), base.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+Result<DirBuild*> Archiver::EnsureDir(const std::string& rel_dir) {
+  DirBuild* dir = &root_;
+  std::string path;
+  for (const auto& part : SplitPath(rel_dir)) {
+    path += (path.empty() ? "" : "/") + part;
+    auto it = dir->dirs.find(part);
+    if (it == dir->dirs.end()) {
+      auto info = env_->Stat(Abs(path));
+      if (!info.ok()) return info.status();
+      auto child = std::make_unique<DirBuild>();
+      child->info = *info;
+      it = dir->dirs.emplace(part, std::move(child)).first;
+    }
+    dir = it->second.get();
+  }
+  return dir;
+}
+
+Result<std::optional<Node>> Archiver::ParentNode(const std::string& rel) {
+  if (!parent_ || opt_.force_read) return std::optional<Node>();
+  const size_t slash = rel.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash);
+  const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  auto it = parent_trees_.find(dir);
+  if (it == parent_trees_.end()) {
+    std::optional<Tree> tree;
+    if (dir.empty()) {
+      QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTree(parent_->record.root_tree));
+      tree = std::move(t);
+    } else {
+      QM_ASSIGN_OR_RETURN(auto up, ParentNode(dir));
+      if (up && up->type == NodeType::kDir) {
+        QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTree(up->subtree));
+        tree = std::move(t);
+      }
+    }
+    it = parent_trees_.emplace(dir, std::move(tree)).first;
+  }
+  if (!it->second) return std::optional<Node>();
+  for (const Node& n : it->second->nodes) {
+    if (n.name == name) return std::optional<Node>(n);
+  }
+  return std::optional<Node>();
+}
+
+Status Archiver::AddPath(const std::string& rel, bool required, bool quiet, bool logs_filter) {
+  if (Excluded(rel)) return Status::OK();
+  auto info = env_->Stat(Abs(rel));
+  if (!info.ok()) {
+    if (info.status().IsNotFound()) {
+      if (required) {
+        ItemError(rel, Status::NotFound(Abs(rel), "no such file or directory"));
+      } else if (!quiet) {
+        Warn(rel + " is not in the source directory; skipped");
+      }
+      return Status::OK();
+    }
+    ItemError(rel, info.status());
+    return Status::OK();
+  }
+  if (info->type == FileType::kDirectory) return AddDirectory(rel, *info, logs_filter);
+  return AddEntry(rel, *info);
+}
+
+Status Archiver::AddDirectory(const std::string& rel, const FileInfo& info, bool logs_filter) {
+  (void)info;
+  auto dir = EnsureDir(rel);
+  if (!dir.ok()) {
+    ItemError(rel, dir.status());
+    return Status::OK();
+  }
+  auto children = env_->GetChildren(Abs(rel));
+  if (!children.ok()) {
+    ItemError(rel, children.status());
+    return Status::OK();
+  }
+  std::sort(children->begin(), children->end());
+  for (const auto& name : *children) {
+    const std::string child = rel + "/" + name;
+    if (Excluded(child)) continue;
+    auto cinfo = env_->Stat(Abs(child));
+    if (!cinfo.ok()) {
+      if (!cinfo.status().IsNotFound()) ItemError(child, cinfo.status());
+      continue;  // vanished while listing: nothing to take
+    }
+    if (cinfo->type == FileType::kDirectory) {
+      QM_RETURN_IF_ERROR(AddDirectory(child, *cinfo, logs_filter));
+      continue;
+    }
+    if (logs_filter && cinfo->mtime_ns / 1000000000 < snapshot_time_ - opt_.log_days * kDaySeconds) continue;
+    QM_RETURN_IF_ERROR(AddEntry(child, *cinfo));
+  }
+  return Status::OK();
+}
+
+Status Archiver::AddEntry(const std::string& rel, const FileInfo& info) {
+  const size_t slash = rel.rfind('/');
+  const std::string dir_rel = slash == std::string::npos ? "" : rel.substr(0, slash);
+  const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  auto dir = EnsureDir(dir_rel);
+  if (!dir.ok()) {
+    ItemError(rel, dir.status());
+    return Status::OK();
+  }
+  if ((*dir)->entries.count(name)) return Status::OK();  // named twice (an extra path inside the default set)
+  if (info.type == FileType::kSymlink) {
+    auto target = env_->ReadLink(Abs(rel));
+    if (!target.ok()) {
+      ItemError(rel, target.status());
+      return Status::OK();
+    }
+    Node n = NodeFromInfo(name, NodeType::kSymlink, info);
+    n.link_target = *target;
+    (*dir)->entries.emplace(name, std::move(n));
+    return Status::OK();
+  }
+  if (info.type != FileType::kRegular) {
+    Warn(rel + " is not a regular file, directory or symlink; skipped");
+    return Status::OK();
+  }
+  Node node = NodeFromInfo(name, NodeType::kFile, info);
+  bool stored = false;
+  QM_RETURN_IF_ERROR(StoreFile(rel, info, &node, &stored));
+  if (!stored) return Status::OK();
+  totals_.files++;
+  totals_.bytes_logical += node.size;
+  totals_.chunks_total += node.chunks.size();
+  (*dir)->entries.emplace(name, std::move(node));
+  return Status::OK();
+}
+
+Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* node, bool* stored) {
+  *stored = false;
+  QM_ASSIGN_OR_RETURN(auto prev, ParentNode(rel));
+  if (prev && prev->type == NodeType::kFile && prev->size == info.size && prev->mtime_ns == info.mtime_ns &&
+      prev->ctime_ns == info.ctime_ns && prev->inode == info.inode) {
+    // Unchanged since the parent: reuse its chunks, provided the store still
+    // has every one of them (a lost pack must not be silently referenced).
+    bool all_present = true;
+    for (const ChunkRef& c : prev->chunks) {
+      QM_ASSIGN_OR_RETURN(bool has, repo_->HasBlob(c.id));
+      if (!has) {
+        all_present = false;
+        break;
+      }
+    }
+    if (all_present) {
+      node->size = prev->size;
+      node->chunks = prev->chunks;
+      node->content_id = prev->content_id;
+      node->extensions = prev->extensions;
+      *stored = true;
+      if (progress_) progress_->FileDone(rel, node->size, true);
+      return Status::OK();
+    }
+  }
+
+  auto file = env_->NewSequentialFile(Abs(rel));
+  if (!file.ok()) {
+    ItemError(rel, file.status());
+    return Status::OK();
+  }
+  const size_t max = chunker_.params().max_size;
+  buf_.resize(std::max<size_t>(4 * max, 1 << 20));
+  size_t start = 0, end = 0;
+  bool eof = false;
+  uint64_t total = 0;
+  std::vector<ChunkRef> chunks;
+  while (true) {
+    if (!eof && end - start < max) {
+      if (start > 0) {
+        std::copy(buf_.begin() + start, buf_.begin() + end, buf_.begin());
+        end -= start;
+        start = 0;
+      }
+      auto n = (*file)->Read(buf_.size() - end, buf_.data() + end);
+      if (!n.ok()) {
+        ItemError(rel, n.status());
+        return Status::OK();
+      }
+      if (*n == 0) eof = true;
+      end += *n;
+      totals_.bytes_read += *n;
+    }
+    if (start == end && eof) break;
+    const size_t cut = chunker_.NextCut(ByteView(buf_.data() + start, end - start), eof);
+    if (cut == 0) continue;  // need more input
+    ByteView chunk(buf_.data() + start, cut);
+    const Hash256 id = Sha256(chunk);
+    auto saved = repo_->SaveBlob(BlobType::kData, id, chunk);
+    if (!saved.ok()) return saved.status().WithContext("store " + rel);
+    if (saved->added) {
+      totals_.chunks_new++;
+      totals_.bytes_added += saved->stored_bytes;
+    }
+    chunks.push_back(ChunkRef{id, static_cast<uint32_t>(cut)});
+    total += cut;
+    start += cut;
+  }
+  if (total != info.size) {
+    Warn(rel + " changed while it was read (" + std::to_string(info.size) + " bytes at start, " +
+         std::to_string(total) + " read)");
+  }
+  node->size = total;
+  node->content_id = ContentIdOf(chunks);
+  node->chunks = std::move(chunks);
+  *stored = true;
+  if (progress_) progress_->FileDone(rel, total, false);
+  return Status::OK();
+}
+
+Result<Hash256> Archiver::WriteTree(DirBuild* dir) {
+  Tree tree;
+  std::map<std::string, Node> all = std::move(dir->entries);
+  for (auto& [name, sub] : dir->dirs) {
+    QM_ASSIGN_OR_RETURN(Hash256 id, WriteTree(sub.get()));
+    Node n = NodeFromInfo(name, NodeType::kDir, sub->info);
+    n.subtree = id;
+    all.emplace(name, std::move(n));
+    totals_.dirs++;
+  }
+  for (auto& [name, node] : all) tree.nodes.push_back(std::move(node));
+  Bytes encoded = EncodeTree(tree);
+  const Hash256 id = Sha256(encoded);
+  auto saved = repo_->SaveBlob(BlobType::kTree, id, encoded);
+  if (!saved.ok()) return saved.status().WithContext("store tree");
+  if (saved->added) totals_.bytes_added += saved->stored_bytes;
+  return id;
+}
+
+Result<BackupResult> Archiver::Run() {
+  const int64_t started = env_->NowUnixNanos();
+  snapshot_time_ = opt_.time_unix ? *opt_.time_unix : started / 1000000000;
+
+  auto src = env_->Stat(opt_.source);
+  if (!src.ok()) {
+    if (src.status().IsNotFound()) return Status::NotFound("source directory " + opt_.source + " does not exist");
+    return src.status().WithContext("source directory");
+  }
+  if (src->type != FileType::kDirectory) return Status::InvalidArgument("source " + opt_.source + " is not a directory");
+  root_.info = *src;
+  for (const auto& p : opt_.extra_paths) {
+    if (!IsCleanRelative(p)) {
+      return Status::InvalidArgument("path \"" + p + "\" must be relative to the source directory, without ..");
+    }
+  }
+
+  // The parent: the latest snapshot of the same source on this host taking
+  // the same set (as restic matches paths), else the latest of that source.
+  // So a full run after hourly --dbs-only runs compares its logs and configs
+  // with the last full run, which has them, instead of re-reading them.
+  const std::string host = env_->HostName();
+  QM_ASSIGN_OR_RETURN(auto snapshots, repo_->ListSnapshots());
+  const Snapshot* same_set = nullptr;
+  const Snapshot* same_source = nullptr;
+  for (auto it = snapshots.rbegin(); it != snapshots.rend() && same_set == nullptr; ++it) {
+    if (it->record.source != opt_.source || it->record.hostname != host) continue;
+    if (same_source == nullptr) same_source = &*it;
+    if (((it->record.flags & kSnapshotDbsOnly) != 0) == opt_.dbs_only) same_set = &*it;
+  }
+  if (same_set != nullptr) {
+    parent_ = *same_set;
+  } else if (same_source != nullptr) {
+    parent_ = *same_source;
+  }
+
+  for (const auto& db : kDatabasePaths) {
+    QM_RETURN_IF_ERROR(AddPath(db, false, false, false));
+    // Committed transactions may still live only in the write-ahead log.
+    QM_RETURN_IF_ERROR(AddPath(db + "-wal", false, true, false));
+  }
+  if (!opt_.dbs_only) {
+    QM_RETURN_IF_ERROR(AddPath("config.yaml", false, false, false));
+    QM_RETURN_IF_ERROR(AddPath("config_backups", false, false, false));
+    QM_RETURN_IF_ERROR(AddPath("logs", false, false, true));
+  }
+  for (const auto& p : opt_.extra_paths) QM_RETURN_IF_ERROR(AddPath(NormalizeRelative(p), true, false, false));
+
+  QM_ASSIGN_OR_RETURN(Hash256 root_tree, WriteTree(&root_));
+
+  SnapshotRecord rec;
+  rec.time_unix = snapshot_time_;
+  rec.time_nanos = opt_.time_unix ? 0 : static_cast<uint32_t>(started % 1000000000);
+  rec.hostname = host;
+  rec.username = env_->UserName();
+  rec.source = opt_.source;
+  std::set<std::string> tags(opt_.tags.begin(), opt_.tags.end());
+  rec.tags.assign(tags.begin(), tags.end());
+  if (parent_) rec.parent = parent_->id;
+  rec.root_tree = root_tree;
+  rec.totals = totals_;
+  rec.flags = (opt_.dbs_only ? uint32_t{kSnapshotDbsOnly} : 0u) | (result_.errors.empty() ? 0u : uint32_t{kSnapshotPartial});
+  rec.program_version = QMSNAP_VERSION;
+
+  QM_ASSIGN_OR_RETURN(Hash256 id, repo_->CommitSnapshot(rec));
+  result_.snapshot_id = id;
+  result_.record = std::move(rec);
+  result_.duration_s = static_cast<double>(env_->NowUnixNanos() - started) / 1e9;
+  return std::move(result_);
+}
+
+}  // namespace
+
+const std::vector<std::string>& DefaultDatabasePaths() { return kDatabasePaths; }
+
+Result<BackupResult> Backup(Repository* repo, const BackupOptions& options, ProgressSink* progress) {
+  Archiver archiver(repo, options, progress);
+  return archiver.Run();
+}
+
+}  // namespace qm

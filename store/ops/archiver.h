@@ -1,0 +1,59 @@
+// Backup: source directory -> snapshot.
+//
+// Data flows one way: select source items -> skip files the parent snapshot
+// proves unchanged (size, mtime, ctime, inode, as restic does) -> FastCDC ->
+// SHA-256 -> dedup against the store -> zstd -> pack -> tree blobs -> commit.
+//
+// What is taken by default is the QuantMesh operators' guide's set, relative
+// to the source: data/quantmesh.db, data/auth.db, data/webauthn.db, logs.db
+// (each with its -wal file when one exists), config.yaml, config_backups/,
+// and logs/ files modified within `log_days` of the snapshot time. Missing
+// guide items are warnings. `dbs_only` takes the four databases alone.
+//
+// On OK the snapshot is committed. Items that could not be read are listed
+// in BackupResult::errors (the snapshot is flagged partial); a failure of the
+// store itself returns an error and commits nothing.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/result.h"
+#include "core/snapshot_record.h"
+#include "store/ops/progress.h"
+#include "store/repo/repository.h"
+
+namespace qm {
+
+struct BackupOptions {
+  std::string source;                    // absolute path of the data directory
+  bool dbs_only = false;                 // the guide's hourly run: databases only
+  std::vector<std::string> extra_paths;  // relative to source; files or directories
+  std::vector<std::string> excludes;     // glob patterns; match the relative path or the base name
+  std::vector<std::string> tags;
+  std::optional<int64_t> time_unix;      // snapshot time; default now
+  bool force_read = false;               // re-read every file, ignoring the parent
+  int log_days = 7;
+};
+
+struct BackupItemError {
+  std::string path;
+  Status status;
+};
+
+struct BackupResult {
+  Hash256 snapshot_id;
+  SnapshotRecord record;
+  double duration_s = 0;
+  std::vector<std::string> warnings;
+  std::vector<BackupItemError> errors;
+};
+
+// The guide's default selection (exposed for tests and `help`).
+const std::vector<std::string>& DefaultDatabasePaths();
+
+Result<BackupResult> Backup(Repository* repo, const BackupOptions& options, ProgressSink* progress);
+
+}  // namespace qm
