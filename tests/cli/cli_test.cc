@@ -1,0 +1,128 @@
+// The qm-snap binary: the command contract, exit codes and messages an
+// operator sees (run as a subprocess, as cron would).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "tests/support/test_util.h"
+
+namespace qm {
+namespace {
+
+struct Out {
+  int code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+Out Qm(const std::string& args, const std::string& env = "") {
+  TempDir tmp;
+  const std::string cmd = env + " " QMSNAP_BINARY " " + args + " >" + tmp.path() + "/o 2>" + tmp.path() + "/e";
+  int status = std::system(cmd.c_str());
+  Out o;
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = ReadFileToString(tmp.path() + "/o");
+  o.err = ReadFileToString(tmp.path() + "/e");
+  return o;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_ = dir_.path() + "/src";
+    repo_ = dir_.path() + "/repo";
+    std::filesystem::create_directories(src_ + "/data");
+    WriteStringToFile(src_ + "/config.yaml", "exchange:\n  api_key: FAKE\n");
+    WriteStringToFile(src_ + "/data/quantmesh.db", RandomBytes(200000, 1));
+  }
+  TempDir dir_;
+  std::string src_, repo_;
+};
+
+TEST_F(CliTest, VersionAndHelpForEveryCommand) {
+  Out v = Qm("--version");
+  EXPECT_EQ(0, v.code);
+  EXPECT_NE(std::string::npos, v.out.find("qm-snap "));
+  for (const char* cmd : {"init", "backup", "snapshots", "restore", "check"}) {
+    Out h = Qm(std::string(cmd) + " --help");
+    EXPECT_EQ(0, h.code) << cmd;
+    EXPECT_NE(std::string::npos, h.out.find("Usage")) << cmd;
+    Out h2 = Qm(std::string("help ") + cmd);
+    EXPECT_EQ(0, h2.code) << cmd;
+    EXPECT_EQ(h.out, h2.out) << "`help " << cmd << "` and `" << cmd << " --help` agree";
+  }
+  EXPECT_EQ(2, Qm("help nosuchcommand").code);
+}
+
+TEST_F(CliTest, InitBackupSnapshotsRestoreCheckRoundTrip) {
+  ASSERT_EQ(0, Qm("init --repo " + repo_).code);
+  Out b = Qm("backup --repo " + repo_ + " --source " + src_ + " --tag daily --time 20250129_143022 --json");
+  ASSERT_EQ(0, b.code) << b.err;
+  for (const char* key : {"\"snapshot_id\":", "\"time\":", "\"files\":2", "\"bytes_read\":", "\"bytes_added\":",
+                          "\"chunks_new\":", "\"duration_s\":"}) {
+    EXPECT_NE(std::string::npos, b.out.find(key)) << key << " missing from " << b.out;
+  }
+  // Missing guide items are warnings on stderr, not failures.
+  EXPECT_NE(std::string::npos, b.err.find("warning")) << b.err;
+
+  Out s = Qm("snapshots --json", "QM_SNAP_REPO=" + repo_);
+  ASSERT_EQ(0, s.code) << s.err;
+  EXPECT_NE(std::string::npos, s.out.find("\"tags\":[\"daily\"]")) << s.out;
+  Out text = Qm("snapshots --repo " + repo_);
+  EXPECT_NE(std::string::npos, text.out.find("1 snapshot(s)")) << text.out;
+
+  Out r = Qm("restore latest --repo " + repo_ + " --target " + dir_.path() + "/out");
+  ASSERT_EQ(0, r.code) << r.err;
+  EXPECT_EQ(ReadFileToString(src_ + "/data/quantmesh.db"), ReadFileToString(dir_.path() + "/out/data/quantmesh.db"));
+  Out c = Qm("check --read-data --repo " + repo_);
+  EXPECT_EQ(0, c.code) << c.err;
+  EXPECT_NE(std::string::npos, c.out.find("no errors were found"));
+}
+
+TEST_F(CliTest, BackupToAMissingRepositorySaysHowToCreateIt) {
+  Out b = Qm("backup --repo " + repo_ + " --source " + src_);
+  EXPECT_EQ(10, b.code);
+  EXPECT_NE(std::string::npos, b.err.find("qm-snap init")) << b.err;
+  EXPECT_EQ(1u, std::count(b.err.begin(), b.err.end(), '\n')) << "one sentence: " << b.err;
+}
+
+TEST_F(CliTest, DefaultRepositoryIsBackupsStoreInTheWorkingDirectory) {
+  ASSERT_EQ(0, Qm("init", "cd " + dir_.path() + " &&").code);
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/backups/store/config"));
+}
+
+TEST_F(CliTest, UnknownSnapshotAndBadTimeAreClearErrors) {
+  ASSERT_EQ(0, Qm("init --repo " + repo_).code);
+  Out r = Qm("restore latest --repo " + repo_ + " --target " + dir_.path() + "/out");
+  EXPECT_EQ(1, r.code);
+  EXPECT_NE(std::string::npos, r.err.find("no snapshots")) << r.err;
+  Out t = Qm("backup --repo " + repo_ + " --source " + src_ + " --time yesterday");
+  EXPECT_EQ(2, t.code);
+  EXPECT_NE(std::string::npos, t.err.find("--time")) << t.err;
+  Out m = Qm("backup --repo " + repo_ + " --source " + dir_.path() + "/missing");
+  EXPECT_EQ(1, m.code);
+  EXPECT_NE(std::string::npos, m.err.find("does not exist")) << m.err;
+}
+
+TEST_F(CliTest, CheckExitsNonZeroAndNamesTheSnapshotWhenAPackIsDamaged) {
+  ASSERT_EQ(0, Qm("init --repo " + repo_).code);
+  Out b = Qm("backup --repo " + repo_ + " --source " + src_ + " --json");
+  ASSERT_EQ(0, b.code);
+  const std::string id = b.out.substr(b.out.find("\"short_id\":\"") + 12, 8);
+  // Flip one byte in the middle of the largest pack (the data pack).
+  std::string biggest;
+  uintmax_t size = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(repo_ + "/packs"))
+    if (e.is_regular_file() && e.file_size() > size) size = e.file_size(), biggest = e.path().string();
+  std::string bytes = ReadFileToString(biggest);
+  bytes[bytes.size() / 2] ^= 0x01;
+  WriteStringToFile(biggest, bytes);
+  Out c = Qm("check --read-data --repo " + repo_);
+  EXPECT_EQ(1, c.code);
+  EXPECT_NE(std::string::npos, c.err.find(id)) << c.err;
+}
+
+}  // namespace
+}  // namespace qm
