@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything qm-snap needs to build, test and run its demo on Debian 12.
+# Run as root (or with sudo available). Safe to run again: apt-get skips what is there.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; fi
+fi
+PACKAGES=(
+  build-essential cmake pkg-config git python3 sqlite3 zstd
+  libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev librocksdb-dev
+  libcli11-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+echo "install-deps: ${#PACKAGES[@]} packages present"
