@@ -1,0 +1,305 @@
+#include "store/ops/sqlite_source.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+namespace qm {
+
+namespace {
+
+constexpr char kSqliteMagic[] = "SQLite format 3";  // 16 bytes with the NUL
+constexpr char kSinkVfsName[] = "qmsnap-sink";
+
+// Receives the destination's writes and turns them into ordered pages.
+struct PageSink {
+  uint32_t page_size = 0;
+  uint64_t next_page = 2;  // pages 2..N come in ascending order
+  uint64_t delivered = 0;
+  Bytes page1;             // page 1 comes whenever the pager flushes it
+  const SqliteSource::PageFn* fn = nullptr;
+  Status status;
+
+  int Write(const void* data, int amount, sqlite3_int64 offset) {
+    if (!status.ok()) return SQLITE_IOERR_WRITE;
+    if (amount != static_cast<int>(page_size) || offset % page_size != 0) {
+      status = Status::Corruption("SQLite backup wrote " + std::to_string(amount) + " bytes at offset " +
+                                  std::to_string(offset) + ", not one page");
+      return SQLITE_IOERR_WRITE;
+    }
+    const uint64_t page_no = static_cast<uint64_t>(offset) / page_size + 1;
+    ByteView page(static_cast<const uint8_t*>(data), page_size);
+    if (page_no == 1) {
+      if (!page1.empty()) return SQLITE_OK;  // a later rewrite of the header: keep the first
+      page1.assign(page.begin(), page.end());
+    } else if (page_no != next_page) {
+      status = Status::Corruption("SQLite backup wrote page " + std::to_string(page_no) + " when page " +
+                                  std::to_string(next_page) + " was expected");
+      return SQLITE_IOERR_WRITE;
+    } else {
+      next_page++;
+    }
+    status = (*fn)(page_no, page);
+    if (!status.ok()) return SQLITE_IOERR_WRITE;
+    delivered++;
+    return SQLITE_OK;
+  }
+};
+
+struct SinkFile {
+  sqlite3_file base;
+  PageSink* sink;
+};
+
+int SinkClose(sqlite3_file*) { return SQLITE_OK; }
+int SinkRead(sqlite3_file* f, void* out, int amount, sqlite3_int64 offset) {
+  PageSink* s = reinterpret_cast<SinkFile*>(f)->sink;
+  std::memset(out, 0, amount);
+  // Only page 1 is ever read back (the header); nothing else is kept.
+  if (offset == 0 && !s->page1.empty() && amount <= static_cast<int>(s->page1.size())) {
+    std::memcpy(out, s->page1.data(), amount);
+    return SQLITE_OK;
+  }
+  return SQLITE_IOERR_SHORT_READ;
+}
+int SinkWrite(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
+  return reinterpret_cast<SinkFile*>(f)->sink->Write(data, amount, offset);
+}
+int SinkTruncate(sqlite3_file*, sqlite3_int64) { return SQLITE_OK; }
+int SinkSync(sqlite3_file*, int) { return SQLITE_OK; }
+int SinkFileSize(sqlite3_file* f, sqlite3_int64* size) {
+  PageSink* s = reinterpret_cast<SinkFile*>(f)->sink;
+  const uint64_t pages = s->next_page > 2 ? s->next_page - 1 : (s->page1.empty() ? 0 : 1);
+  *size = static_cast<sqlite3_int64>(pages * s->page_size);
+  return SQLITE_OK;
+}
+int SinkLock(sqlite3_file*, int) { return SQLITE_OK; }
+int SinkUnlock(sqlite3_file*, int) { return SQLITE_OK; }
+int SinkCheckReservedLock(sqlite3_file*, int* out) {
+  *out = 0;
+  return SQLITE_OK;
+}
+int SinkFileControl(sqlite3_file*, int, void*) { return SQLITE_NOTFOUND; }
+int SinkSectorSize(sqlite3_file*) { return 4096; }
+int SinkDeviceCharacteristics(sqlite3_file*) { return 0; }
+
+const sqlite3_io_methods kSinkMethods = {
+    1,  // iVersion: no shared memory, no mmap
+    SinkClose, SinkRead, SinkWrite, SinkTruncate, SinkSync, SinkFileSize, SinkLock, SinkUnlock,
+    SinkCheckReservedLock, SinkFileControl, SinkSectorSize, SinkDeviceCharacteristics,
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+
+sqlite3_vfs* DefaultVfs() { return sqlite3_vfs_find(nullptr); }
+
+int SinkOpen(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
+  file->pMethods = nullptr;
+  if (!(flags & SQLITE_OPEN_MAIN_DB) || name == nullptr) return SQLITE_CANTOPEN;
+  const char* ptr = sqlite3_uri_parameter(name, "sink");
+  void* sink = nullptr;
+  if (ptr == nullptr || std::sscanf(ptr, "%p", &sink) != 1 || sink == nullptr) return SQLITE_CANTOPEN;
+  auto* f = reinterpret_cast<SinkFile*>(file);
+  f->sink = static_cast<PageSink*>(sink);
+  f->base.pMethods = &kSinkMethods;
+  if (out_flags) *out_flags = flags;
+  return SQLITE_OK;
+}
+int SinkDelete(sqlite3_vfs*, const char*, int) { return SQLITE_OK; }
+int SinkAccess(sqlite3_vfs*, const char*, int, int* out) {
+  *out = 0;  // no journal, no WAL: there is nothing beside the sink
+  return SQLITE_OK;
+}
+int SinkFullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
+  std::snprintf(out, n, "%s", name);
+  return SQLITE_OK;
+}
+int SinkRandomness(sqlite3_vfs*, int n, char* out) { return DefaultVfs()->xRandomness(DefaultVfs(), n, out); }
+int SinkSleep(sqlite3_vfs*, int us) { return DefaultVfs()->xSleep(DefaultVfs(), us); }
+int SinkCurrentTime(sqlite3_vfs*, double* t) { return DefaultVfs()->xCurrentTime(DefaultVfs(), t); }
+int SinkGetLastError(sqlite3_vfs*, int, char*) { return 0; }
+
+void RegisterSinkVfs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static sqlite3_vfs vfs = {};
+    vfs.iVersion = 1;
+    vfs.szOsFile = sizeof(SinkFile);
+    vfs.mxPathname = 512;
+    vfs.zName = kSinkVfsName;
+    vfs.xOpen = SinkOpen;
+    vfs.xDelete = SinkDelete;
+    vfs.xAccess = SinkAccess;
+    vfs.xFullPathname = SinkFullPathname;
+    vfs.xRandomness = SinkRandomness;
+    vfs.xSleep = SinkSleep;
+    vfs.xCurrentTime = SinkCurrentTime;
+    vfs.xGetLastError = SinkGetLastError;
+    sqlite3_vfs_register(&vfs, /*makeDflt=*/0);
+  });
+}
+
+Status SqliteError(sqlite3* db, int rc, const std::string& path, const std::string& what) {
+  const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Locked(path, "database is locked by another process (" + what + ": " + msg + ")");
+    case SQLITE_NOTADB:
+      return Status::Corruption(path, "not a readable SQLite database (corrupt or encrypted): " + std::string(msg));
+    case SQLITE_CORRUPT:
+      return Status::Corruption(path, "SQLite reports the database is corrupt (" + what + "): " + msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      return Status::IOError(path, "cannot open the database (" + what + "): " + msg);
+    default:
+      return Status::IOError(path, what + ": " + msg);
+  }
+}
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+bool LooksLikeSqlite(ByteView header) {
+  return header.size() >= 16 && std::memcmp(header.data(), kSqliteMagic, 16) == 0;
+}
+
+struct SqliteSource::Impl {
+  std::string path;
+  sqlite3* db = nullptr;
+  bool in_txn = false;
+  Clock::time_point began;
+  ~Impl() {
+    if (db) sqlite3_close_v2(db);
+  }
+};
+
+Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path, int busy_timeout_ms) {
+  RegisterSinkVfs();
+  std::unique_ptr<SqliteSource> src(new SqliteSource());
+  src->impl_ = std::make_unique<Impl>();
+  Impl& m = *src->impl_;
+  m.path = path;
+  // Read-only: it can never checkpoint, roll a journal back, or delete -wal.
+  int rc = sqlite3_open_v2(path.c_str(), &m.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(m.db, rc, path, "open");
+  sqlite3_busy_timeout(m.db, busy_timeout_ms);
+  sqlite3_extended_result_codes(m.db, 1);
+  char* err = nullptr;
+  m.began = Clock::now();
+  rc = sqlite3_exec(m.db, "BEGIN", nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return SqliteError(m.db, rc, path, "begin");
+  m.in_txn = true;
+  // The first read starts the read transaction: from here on the
+  // connection sees one committed state.
+  auto int_pragma = [&](const char* sql, int64_t* out) -> Status {
+    sqlite3_stmt* st = nullptr;
+    int r = sqlite3_prepare_v2(m.db, sql, -1, &st, nullptr);
+    if (r == SQLITE_OK) r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+      *out = sqlite3_column_int64(st, 0);
+      r = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return r == SQLITE_OK ? Status::OK() : SqliteError(m.db, r, path, sql);
+  };
+  int64_t schema = 0, page_size = 0, page_count = 0, data_version = 0;
+  QM_RETURN_IF_ERROR(int_pragma("SELECT count(*) FROM sqlite_master", &schema));
+  QM_RETURN_IF_ERROR(int_pragma("PRAGMA page_size", &page_size));
+  QM_RETURN_IF_ERROR(int_pragma("PRAGMA page_count", &page_count));
+  QM_RETURN_IF_ERROR(int_pragma("PRAGMA data_version", &data_version));
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(m.db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char* mode = sqlite3_column_text(st, 0);
+    src->info_.wal = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
+  }
+  sqlite3_finalize(st);
+  src->info_.page_size = static_cast<uint32_t>(page_size);
+  src->info_.page_count = static_cast<uint64_t>(page_count);
+  src->info_.data_version = data_version;
+  return src;
+}
+
+SqliteSource::~SqliteSource() { End(); }
+
+Status SqliteSource::QuickCheck() {
+  Impl& m = *impl_;
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(m.db, "PRAGMA quick_check(5)", -1, &st, nullptr);
+  std::string result;
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const unsigned char* t = sqlite3_column_text(st, 0);
+    if (!result.empty()) result += "; ";
+    result += t ? reinterpret_cast<const char*>(t) : "";
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE && rc != SQLITE_OK) return SqliteError(m.db, rc, m.path, "quick_check");
+  info_.quick_check = result;
+  if (result != "ok") return Status::Corruption(m.path, "PRAGMA quick_check failed: " + result);
+  return Status::OK();
+}
+
+Status SqliteSource::Stream(const PageFn& fn) {
+  Impl& m = *impl_;
+  if (!m.in_txn) return Status::InvalidArgument(m.path, "read transaction already ended");
+  PageSink sink;
+  sink.page_size = info_.page_size;
+  sink.fn = &fn;
+  char uri[128];
+  std::snprintf(uri, sizeof(uri), "file:qmsnap-sink?sink=%p", static_cast<void*>(&sink));
+  sqlite3* dst = nullptr;
+  int rc = sqlite3_open_v2(uri, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, kSinkVfsName);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteError(dst, rc, m.path, "open the page sink");
+    sqlite3_close_v2(dst);
+    return s;
+  }
+  // No journal (nothing to roll back: the sink is not a file), a small cache
+  // (pages flow through, they are not kept), and the source's page size.
+  char* err = nullptr;
+  std::string setup = "PRAGMA page_size=" + std::to_string(info_.page_size) +
+                      "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1024;";
+  rc = sqlite3_exec(dst, setup.c_str(), nullptr, nullptr, &err);
+  sqlite3_free(err);
+  Status result;
+  if (rc != SQLITE_OK) {
+    result = SqliteError(dst, rc, m.path, "set up the page sink");
+  } else {
+    sqlite3_backup* b = sqlite3_backup_init(dst, "main", m.db, "main");
+    if (b == nullptr) {
+      result = SqliteError(dst, sqlite3_errcode(dst), m.path, "start the online backup");
+    } else {
+      rc = sqlite3_backup_step(b, -1);
+      int frc = sqlite3_backup_finish(b);
+      if (!sink.status.ok()) {
+        result = sink.status;
+      } else if (rc != SQLITE_DONE) {
+        result = SqliteError(m.db, rc, m.path, "copy pages");
+      } else if (frc != SQLITE_OK) {
+        result = SqliteError(dst, frc, m.path, "finish the online backup");
+      } else if (sink.delivered != info_.page_count || sink.page1.empty()) {
+        result = Status::Corruption(m.path, "backup delivered " + std::to_string(sink.delivered) +
+                                                " pages, the read transaction has " +
+                                                std::to_string(info_.page_count));
+      }
+    }
+  }
+  sqlite3_close_v2(dst);
+  return result;
+}
+
+void SqliteSource::End() {
+  if (!impl_ || !impl_->in_txn) return;
+  sqlite3_exec(impl_->db, "COMMIT", nullptr, nullptr, nullptr);
+  impl_->in_txn = false;
+  info_.read_hold_ms = std::chrono::duration<double, std::milli>(Clock::now() - impl_->began).count();
+  sqlite3_close_v2(impl_->db);
+  impl_->db = nullptr;
+}
+
+}  // namespace qm

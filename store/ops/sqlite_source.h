@@ -1,0 +1,72 @@
+// Consistent capture of a live SQLite database, page by page.
+//
+// Open() starts a read transaction on a read-only connection (so the copy is
+// one committed state, including commits that still live only in the -wal
+// file, and qm-snap never checkpoints: a read-only connection cannot).
+// Stream() then copies that state with SQLite's online backup API into a
+// destination opened on a private VFS whose xWrite hands each page to the
+// caller instead of writing a file: no temporary copy on disk, memory bounded
+// by one page plus SQLite's small destination cache. The backup API delivers
+// pages 2..N in ascending order and page 1 when its pager commits (usually
+// last); the caller gets each page once. End() (or destruction) ends the read
+// transaction; `read_hold_ms` is how long it was held.
+//
+// In WAL mode writers are never blocked by the read transaction. In
+// rollback-journal mode a read transaction holds a SHARED lock: a writer
+// trying to commit waits (up to its own busy timeout) until End().
+//
+// Not thread-safe; one capture per thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace qm {
+
+// True when `header` (the first bytes of a file) starts with SQLite's magic.
+bool LooksLikeSqlite(ByteView header);
+
+struct SqliteStateInfo {
+  uint32_t page_size = 0;
+  uint64_t page_count = 0;
+  int64_t data_version = 0;
+  bool wal = false;            // journal_mode is WAL
+  std::string quick_check;     // "ok" or the first problems found
+  double read_hold_ms = 0;
+};
+
+class SqliteSource {
+ public:
+  // Called once per page, `page_no` 1-based: pages 2..page_count in
+  // ascending order, and page 1 once, at any point (SQLite's pager writes
+  // the header page when it commits, i.e. usually last).
+  using PageFn = std::function<Status(uint64_t page_no, ByteView page)>;
+
+  // Opens `path` read-only and begins a read transaction, waiting up to
+  // `busy_timeout_ms` for a lock. Errors name the file: not a database,
+  // encrypted, corrupt, or locked past the timeout.
+  static Result<std::unique_ptr<SqliteSource>> Open(const std::string& path, int busy_timeout_ms);
+  ~SqliteSource();
+
+  const SqliteStateInfo& info() const { return info_; }
+
+  // Runs PRAGMA quick_check inside the transaction; its result goes to
+  // info().quick_check (and is also the returned status when not "ok").
+  Status QuickCheck();
+  // Streams the pages of the transaction's state.
+  Status Stream(const PageFn& fn);
+  // Ends the read transaction (idempotent); fixes info().read_hold_ms.
+  void End();
+
+ private:
+  SqliteSource() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  SqliteStateInfo info_;
+};
+
+}  // namespace qm
