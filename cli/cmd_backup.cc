@@ -52,6 +52,19 @@ void PrintJson(const BackupResult& r) {
   j.Key("chunks_new").Uint(t.chunks_new);
   j.Key("duration_s").Double(r.duration_s);
   j.Key("partial").Bool(!r.errors.empty());
+  j.Key("databases").BeginArray();
+  for (const auto& d : r.databases) {
+    j.BeginObject();
+    j.Key("path").String(d.path);
+    j.Key("unchanged").Bool(d.unchanged);
+    j.Key("read_hold_ms").Double(d.read_hold_ms);
+    j.Key("page_size").Uint(d.page_size);
+    j.Key("page_count").Uint(d.page_count);
+    j.Key("journal_mode").String(d.wal ? "wal" : "rollback");
+    j.Key("quick_check").String(d.quick_check);
+    j.EndObject();
+  }
+  j.EndArray();
   j.Key("warnings").BeginArray();
   for (const auto& w : r.warnings) j.String(w);
   j.EndArray();

@@ -2,13 +2,18 @@
 
 #include <fnmatch.h>
 
+#include <cstring>
+
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
 
 #include "core/fastcdc_chunker.h"
+#include "core/page_chunker.h"
+#include "core/sqlite_extension.h"
 #include "core/tree.h"
+#include "store/ops/sqlite_source.h"
 
 namespace qm {
 namespace {
@@ -65,6 +70,21 @@ Node NodeFromInfo(const std::string& name, NodeType type, const FileInfo& info) 
   return n;
 }
 
+FileStamp StampOf(const FileInfo& info) { return FileStamp{info.size, info.mtime_ns, info.ctime_ns, info.inode}; }
+
+bool HasSuffix(const std::string& s, const std::string& suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A database whose read transaction is open, waiting to be copied.
+struct OpenDatabase {
+  FileInfo main;                    // stat()ed before the transaction began
+  std::optional<FileInfo> wal;
+  int64_t stamped_at_ns = 0;
+  std::unique_ptr<SqliteSource> source;
+  std::optional<Node> reused;       // proven unchanged since the parent
+};
+
 class Archiver {
  public:
   Archiver(Repository* repo, const BackupOptions& opt, ProgressSink* progress)
@@ -95,6 +115,15 @@ class Archiver {
   Result<DirBuild*> EnsureDir(const std::string& rel_dir);
   Result<std::optional<Node>> ParentNode(const std::string& rel);
   Result<Hash256> WriteTree(DirBuild* dir);
+  // SQLite databases: the header decides, not the name.
+  Result<bool> IsSqlite(const std::string& rel);
+  // Stats `rel` and its -wal, then begins its read transaction. Errors are
+  // item errors (the rest of the snapshot goes on); *opened false then.
+  Status OpenDatabaseAt(const std::string& rel, const FileInfo& info, bool* opened);
+  Status CheckUnchanged(const std::string& rel, OpenDatabase* db);
+  Status StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored);
+  // Hashes, deduplicates and stores one chunk; updates the totals.
+  Result<ChunkRef> SaveChunk(ByteView chunk, const std::string& rel);
 
   Repository* repo_;
   Env* env_;
@@ -108,6 +137,8 @@ class Archiver {
   std::optional<Snapshot> parent_;
   std::map<std::string, std::optional<Tree>> parent_trees_;  // by relative dir
   Bytes buf_;
+  std::map<std::string, OpenDatabase> databases_;  // by relative path
+  std::set<std::string> failed_databases_;          // could not be opened: already reported
 };
 
 bool Archiver::Excluded(const std::string& rel) const {
@@ -238,9 +269,39 @@ Status Archiver::AddEntry(const std::string& rel, const FileInfo& info) {
     Warn(rel + " is not a regular file, directory or symlink; skipped");
     return Status::OK();
   }
+  // A database's -wal, -shm and -journal are read through SQLite with it.
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    if (!HasSuffix(rel, suffix)) continue;
+    const std::string base = rel.substr(0, rel.size() - std::strlen(suffix));
+    if (databases_.count(base)) return Status::OK();
+    auto is_db = IsSqlite(base);
+    if (is_db.ok() && *is_db) return Status::OK();
+  }
+  if (failed_databases_.count(rel)) return Status::OK();
   Node node = NodeFromInfo(name, NodeType::kFile, info);
   bool stored = false;
-  QM_RETURN_IF_ERROR(StoreFile(rel, info, &node, &stored));
+  auto db = databases_.find(rel);
+  if (db == databases_.end()) {
+    auto is_db = IsSqlite(rel);
+    const bool expected_db = std::find(kDatabasePaths.begin(), kDatabasePaths.end(), rel) != kDatabasePaths.end();
+    if (is_db.ok() && *is_db) {
+      bool opened = false;
+      QM_RETURN_IF_ERROR(OpenDatabaseAt(rel, info, &opened));
+      if (!opened) return Status::OK();
+      db = databases_.find(rel);
+      QM_RETURN_IF_ERROR(CheckUnchanged(rel, &db->second));
+    } else if (expected_db && info.size > 0) {
+      ItemError(rel, is_db.ok() ? Status::Corruption(Abs(rel), "not a SQLite database (bad header); not taken")
+                                : is_db.status());
+      return Status::OK();
+    }
+  }
+  if (db != databases_.end()) {
+    QM_RETURN_IF_ERROR(StoreDatabase(rel, &db->second, &node, &stored));
+    db->second.source.reset();  // its read transaction is over
+  } else {
+    QM_RETURN_IF_ERROR(StoreFile(rel, info, &node, &stored));
+  }
   if (!stored) return Status::OK();
   totals_.files++;
   totals_.bytes_logical += node.size;
@@ -305,15 +366,8 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
     if (start == end && eof) break;
     const size_t cut = chunker_.NextCut(ByteView(buf_.data() + start, end - start), eof);
     if (cut == 0) continue;  // need more input
-    ByteView chunk(buf_.data() + start, cut);
-    const Hash256 id = Sha256(chunk);
-    auto saved = repo_->SaveBlob(BlobType::kData, id, chunk);
-    if (!saved.ok()) return saved.status().WithContext("store " + rel);
-    if (saved->added) {
-      totals_.chunks_new++;
-      totals_.bytes_added += saved->stored_bytes;
-    }
-    chunks.push_back(ChunkRef{id, static_cast<uint32_t>(cut)});
+    QM_ASSIGN_OR_RETURN(ChunkRef ref, SaveChunk(ByteView(buf_.data() + start, cut), rel));
+    chunks.push_back(ref);
     total += cut;
     start += cut;
   }
@@ -326,6 +380,176 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
   node->chunks = std::move(chunks);
   *stored = true;
   if (progress_) progress_->FileDone(rel, total, false);
+  return Status::OK();
+}
+
+Result<ChunkRef> Archiver::SaveChunk(ByteView chunk, const std::string& rel) {
+  const Hash256 id = Sha256(chunk);
+  auto saved = repo_->SaveBlob(BlobType::kData, id, chunk);
+  if (!saved.ok()) return saved.status().WithContext("store " + rel);
+  if (saved->added) {
+    totals_.chunks_new++;
+    totals_.bytes_added += saved->stored_bytes;
+  }
+  return ChunkRef{id, static_cast<uint32_t>(chunk.size())};
+}
+
+Result<bool> Archiver::IsSqlite(const std::string& rel) {
+  auto file = env_->NewSequentialFile(Abs(rel));
+  if (!file.ok()) return file.status().IsNotFound() ? Result<bool>(false) : Result<bool>(file.status());
+  uint8_t header[16];
+  size_t got = 0;
+  while (got < sizeof(header)) {
+    auto n = (*file)->Read(sizeof(header) - got, header + got);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    got += *n;
+  }
+  return LooksLikeSqlite(ByteView(header, got));
+}
+
+Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bool* opened) {
+  *opened = false;
+  OpenDatabase db;
+  // Stats first, transaction second: a commit after these stats is then
+  // either in the copy or visible as a newer stat next time, never lost.
+  db.stamped_at_ns = env_->NowUnixNanos();
+  db.main = info;
+  auto wal = env_->Stat(Abs(rel) + "-wal");
+  if (wal.ok()) db.wal = *wal;
+  auto src = SqliteSource::Open(Abs(rel), opt_.db_busy_timeout_ms);
+  if (!src.ok()) {
+    failed_databases_.insert(rel);
+    ItemError(rel, src.status());
+    return Status::OK();
+  }
+  db.source = std::move(src).value();
+  databases_[rel] = std::move(db);
+  *opened = true;
+  return Status::OK();
+}
+
+Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
+  // Unchanged since the parent? Same stats of the file and its -wal (taken
+  // before this run's read transaction began), and neither modified within a
+  // second before the parent's stats were taken: file times are coarse, so a
+  // commit in the same clock tick as those stats could otherwise look like no
+  // change. Then the read transaction is ended at once.
+  if (opt_.force_read) return Status::OK();
+  QM_ASSIGN_OR_RETURN(auto prev, ParentNode(rel));
+  if (!prev || prev->type != NodeType::kFile || prev->extensions.empty() ||
+      prev->extensions.front().tag != kExtSqliteCapture)
+    return Status::OK();
+  auto old = DecodeSqliteCaptureExt(prev->extensions.front().value);
+  if (!old.ok()) return Status::OK();
+  const FileStamp main = StampOf(db->main);
+  const bool same_wal = db->wal ? (old->wal_file && *old->wal_file == StampOf(*db->wal)) : !old->wal_file;
+  const int64_t settled = old->stamped_at_ns - 1000000000;
+  if (!(old->main == main && same_wal && old->main.mtime_ns < settled &&
+        (!old->wal_file || old->wal_file->mtime_ns < settled) && old->quick_check == "ok"))
+    return Status::OK();
+  for (const ChunkRef& c : prev->chunks) {
+    QM_ASSIGN_OR_RETURN(bool has, repo_->HasBlob(c.id));
+    if (!has) return Status::OK();
+  }
+  Node n = NodeFromInfo(prev->name, NodeType::kFile, db->main);
+  n.size = prev->size;
+  n.chunks = prev->chunks;
+  n.content_id = prev->content_id;
+  n.extensions = prev->extensions;
+  db->reused = std::move(n);
+  db->source->End();
+  return Status::OK();
+}
+
+Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored) {
+  *stored = false;
+  SqliteSource& src = *db->source;
+  SqliteCaptureExt ext;
+  ext.main = StampOf(db->main);
+  if (db->wal) ext.wal_file = StampOf(*db->wal);
+  ext.stamped_at_ns = db->stamped_at_ns;
+  DatabaseCapture report;
+  report.path = rel;
+
+  if (db->reused) {
+    *node = std::move(*db->reused);
+    db->reused.reset();
+    report.unchanged = true;
+    auto old = DecodeSqliteCaptureExt(node->extensions.front().value);
+    if (old.ok()) {
+      report.page_size = old->page_size;
+      report.page_count = old->page_count;
+      report.wal = old->wal;
+      report.quick_check = old->quick_check;
+    }
+    report.read_hold_ms = src.info().read_hold_ms;
+    result_.databases.push_back(report);
+    *stored = true;
+    if (progress_) progress_->FileDone(rel, node->size, true);
+    return Status::OK();
+  }
+
+  Status qc = src.QuickCheck();
+  if (!qc.ok()) {
+    src.End();
+    ItemError(rel, qc);
+    return Status::OK();
+  }
+  const SqliteStateInfo& info = src.info();
+  PageChunker chunker(PageChunkerParams{}, info.page_size);
+  std::optional<ChunkRef> first;
+  std::vector<ChunkRef> rest;
+  Bytes cur;
+  uint32_t in_chunk = 0;
+  Status store_error;
+  Status streamed = src.Stream([&](uint64_t page_no, ByteView page) -> Status {
+    if (page_no == 1) {
+      auto ref = SaveChunk(page, rel);
+      if (!ref.ok()) return store_error = ref.status();
+      first = *ref;
+      return Status::OK();
+    }
+    cur.insert(cur.end(), page.begin(), page.end());
+    in_chunk++;
+    if (chunker.CutAfter(page, in_chunk, page_no) || page_no == info.page_count) {
+      auto ref = SaveChunk(cur, rel);
+      if (!ref.ok()) return store_error = ref.status();
+      rest.push_back(*ref);
+      cur.clear();
+      in_chunk = 0;
+    }
+    return Status::OK();
+  });
+  src.End();
+  if (!store_error.ok()) return store_error;  // the store failed: the whole run fails
+  if (!streamed.ok() || !first || !cur.empty()) {
+    ItemError(rel, streamed.ok() ? Status::Corruption(Abs(rel), "incomplete page stream") : streamed);
+    return Status::OK();
+  }
+  totals_.bytes_read += info.page_count * info.page_size;
+  std::vector<ChunkRef> chunks;
+  chunks.reserve(rest.size() + 1);
+  chunks.push_back(*first);
+  chunks.insert(chunks.end(), rest.begin(), rest.end());
+  ext.page_size = info.page_size;
+  ext.page_count = info.page_count;
+  ext.data_version = info.data_version;
+  ext.wal = info.wal;
+  ext.quick_check = info.quick_check;
+  ext.read_hold_us = static_cast<uint64_t>(src.info().read_hold_ms * 1000);
+  node->size = static_cast<uint64_t>(info.page_count) * info.page_size;
+  node->content_id = ContentIdOf(chunks);
+  node->chunks = std::move(chunks);
+  node->extensions = {NodeExtension{kExtSqliteCapture, EncodeSqliteCaptureExt(ext)}};
+  report.page_size = info.page_size;
+  report.page_count = info.page_count;
+  report.wal = info.wal;
+  report.quick_check = info.quick_check;
+  report.read_hold_ms = src.info().read_hold_ms;
+  result_.databases.push_back(report);
+  *stored = true;
+  if (progress_) progress_->FileDone(rel, node->size, false);
   return Status::OK();
 }
 
@@ -384,11 +608,21 @@ Result<BackupResult> Archiver::Run() {
     parent_ = *same_source;
   }
 
+  // One point in time for the whole application: the read transactions of
+  // all four databases are opened back to back before any is copied. Each
+  // is ended as soon as its copy is done.
   for (const auto& db : kDatabasePaths) {
-    QM_RETURN_IF_ERROR(AddPath(db, false, false, false));
-    // Committed transactions may still live only in the write-ahead log.
-    QM_RETURN_IF_ERROR(AddPath(db + "-wal", false, true, false));
+    if (Excluded(db)) continue;
+    auto info = env_->Stat(Abs(db));
+    if (!info.ok() || info->type != FileType::kRegular) continue;  // AddPath below reports it
+    auto is_db = IsSqlite(db);
+    if (!is_db.ok() || !*is_db) continue;  // AddEntry below reports it
+    bool opened = false;
+    QM_RETURN_IF_ERROR(OpenDatabaseAt(db, *info, &opened));
   }
+  // Databases proven unchanged release their read transactions right away.
+  for (auto& [rel, db] : databases_) QM_RETURN_IF_ERROR(CheckUnchanged(rel, &db));
+  for (const auto& db : kDatabasePaths) QM_RETURN_IF_ERROR(AddPath(db, false, false, false));
   if (!opt_.dbs_only) {
     QM_RETURN_IF_ERROR(AddPath("config.yaml", false, false, false));
     QM_RETURN_IF_ERROR(AddPath("config_backups", false, false, false));

@@ -36,6 +36,7 @@ struct BackupOptions {
   std::optional<int64_t> time_unix;      // snapshot time; default now
   bool force_read = false;               // re-read every file, ignoring the parent
   int log_days = 7;
+  int db_busy_timeout_ms = 10000;        // how long to wait for a database lock
 };
 
 struct BackupItemError {
@@ -43,8 +44,20 @@ struct BackupItemError {
   Status status;
 };
 
+// How one SQLite database was taken (for --json and the operator).
+struct DatabaseCapture {
+  std::string path;           // relative to the source
+  bool unchanged = false;     // proven unchanged since the parent: not read
+  double read_hold_ms = 0;    // how long its read transaction was held
+  uint32_t page_size = 0;
+  uint64_t page_count = 0;
+  bool wal = false;
+  std::string quick_check;
+};
+
 struct BackupResult {
   Hash256 snapshot_id;
+  std::vector<DatabaseCapture> databases;
   SnapshotRecord record;
   double duration_s = 0;
   std::vector<std::string> warnings;

@@ -21,6 +21,9 @@ struct PageSink {
   uint64_t next_page = 2;  // pages 2..N come in ascending order
   uint64_t delivered = 0;
   Bytes page1;             // page 1 comes whenever the pager flushes it
+  // The source's header counters, put back into page 1 (see Stream()).
+  uint8_t change_counter[4] = {};
+  uint8_t schema_cookie[4] = {};
   const SqliteSource::PageFn* fn = nullptr;
   Status status;
 
@@ -36,6 +39,10 @@ struct PageSink {
     if (page_no == 1) {
       if (!page1.empty()) return SQLITE_OK;  // a later rewrite of the header: keep the first
       page1.assign(page.begin(), page.end());
+      std::memcpy(page1.data() + 24, change_counter, 4);
+      std::memcpy(page1.data() + 92, change_counter, 4);  // version-valid-for = change counter
+      std::memcpy(page1.data() + 40, schema_cookie, 4);
+      page = ByteView(page1.data(), page1.size());
     } else if (page_no != next_page) {
       status = Status::Corruption("SQLite backup wrote page " + std::to_string(page_no) + " when page " +
                                   std::to_string(next_page) + " was expected");
@@ -172,6 +179,9 @@ struct SqliteSource::Impl {
   sqlite3* db = nullptr;
   bool in_txn = false;
   Clock::time_point began;
+  uint8_t header[100] = {};
+  bool have_header = false;
+  uint32_t schema_version = 0;
   ~Impl() {
     if (db) sqlite3_close_v2(db);
   }
@@ -218,6 +228,16 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
     src->info_.wal = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
   }
   sqlite3_finalize(st);
+  // The source's header as SQLite's own VFS reads it, inside the read
+  // transaction: its change counter is put back into the copy's page 1.
+  sqlite3_file* fp = nullptr;
+  if (sqlite3_file_control(m.db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) == SQLITE_OK && fp && fp->pMethods &&
+      fp->pMethods->xRead(fp, m.header, sizeof(m.header), 0) == SQLITE_OK) {
+    m.have_header = true;
+  }
+  int64_t schema_version = 0;
+  QM_RETURN_IF_ERROR(int_pragma("PRAGMA schema_version", &schema_version));
+  m.schema_version = static_cast<uint32_t>(schema_version);
   src->info_.page_size = static_cast<uint32_t>(page_size);
   src->info_.page_count = static_cast<uint64_t>(page_count);
   src->info_.data_version = data_version;
@@ -250,6 +270,12 @@ Status SqliteSource::Stream(const PageFn& fn) {
   PageSink sink;
   sink.page_size = info_.page_size;
   sink.fn = &fn;
+  // The backup API bumps three header counters in the copy (change counter,
+  // schema cookie, version-valid-for). Restoring the source's values makes
+  // the copy of an unchanged database identical to the last one, so page 1
+  // deduplicates, and a quiescent database is reproduced byte for byte.
+  if (m.have_header) std::memcpy(sink.change_counter, m.header + 24, 4);
+  for (int i = 0; i < 4; i++) sink.schema_cookie[i] = static_cast<uint8_t>(m.schema_version >> (24 - 8 * i));
   char uri[128];
   std::snprintf(uri, sizeof(uri), "file:qmsnap-sink?sink=%p", static_cast<void*>(&sink));
   sqlite3* dst = nullptr;

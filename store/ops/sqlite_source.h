@@ -8,7 +8,10 @@
 // caller instead of writing a file: no temporary copy on disk, memory bounded
 // by one page plus SQLite's small destination cache. The backup API delivers
 // pages 2..N in ascending order and page 1 when its pager commits (usually
-// last); the caller gets each page once. End() (or destruction) ends the read
+// last); the caller gets each page once. The backup API bumps three header
+// counters in its copy; page 1 is given with the source's values restored,
+// so a quiescent database is reproduced byte for byte and an unchanged one
+// yields the same pages every time. End() (or destruction) ends the read
 // transaction; `read_hold_ms` is how long it was held.
 //
 // In WAL mode writers are never blocked by the read transaction. In

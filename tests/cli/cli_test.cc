@@ -35,7 +35,7 @@ class CliTest : public ::testing::Test {
     repo_ = dir_.path() + "/repo";
     std::filesystem::create_directories(src_ + "/data");
     WriteStringToFile(src_ + "/config.yaml", "exchange:\n  api_key: FAKE\n");
-    WriteStringToFile(src_ + "/data/quantmesh.db", RandomBytes(200000, 1));
+    MakeSqliteDatabase(src_ + "/data/quantmesh.db", 5000, 1);
   }
   TempDir dir_;
   std::string src_, repo_;

@@ -46,7 +46,7 @@ TEST(KillTest, SigkillDuringBackupLeavesTheRepositoryCleanAndUsable) {
   fs::create_directories(src + "/data");
   fs::create_directories(src + "/bulk");
   WriteStringToFile(src + "/config.yaml", "api_key: FAKE\n");
-  WriteStringToFile(src + "/data/quantmesh.db", RandomBytes(4 << 20, 1));
+  MakeSqliteDatabase(src + "/data/quantmesh.db", 100000, 1);
   ASSERT_EQ(0, RunQm("init --repo " + repo));
   ASSERT_EQ(0, RunQm("backup --repo " + repo + " --source " + src + " --tag first"));
   const std::string first_db = ReadFileToString(src + "/data/quantmesh.db");

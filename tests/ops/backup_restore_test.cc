@@ -159,13 +159,16 @@ TEST_F(BackupRestoreTest, SecondBackupOfUnchangedDataAddsNoBytesAndReadsNothing)
   EXPECT_EQ(0u, second->record.totals.chunks_new);
   EXPECT_EQ(0u, second->record.totals.bytes_read) << "unchanged files are proven unchanged by the parent";
   EXPECT_EQ(first->snapshot_id, *second->record.parent);
-  // Forced re-read still adds nothing: every chunk deduplicates.
+  // A forced re-read adds no data: every chunk deduplicates, including the
+  // databases' page 1. Only manifests differ (each database's capture
+  // record carries this run's read-hold time), so a little is added.
   BackupOptions force;
   force.force_read = true;
   auto third = DoBackup(force);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(first->record.totals.bytes_logical, third->record.totals.bytes_read);
-  EXPECT_EQ(0u, third->record.totals.bytes_added);
+  EXPECT_EQ(0u, third->record.totals.chunks_new);
+  EXPECT_LT(third->record.totals.bytes_added, first->record.totals.bytes_added / 50);
 }
 
 // At this size one simulated hour rewrites pages all over the small test

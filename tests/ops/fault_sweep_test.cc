@@ -27,10 +27,10 @@ class FaultSweepTest : public ::testing::Test {
     // Several MiB of mixed data and a 1 MiB pack target, so one backup seals
     // several packs and every step of the protocol happens more than once.
     std::string db = RandomBytes(1 << 20, 1) + std::string(1 << 20, 'q') + RandomBytes(1 << 20, 2);
-    WriteStringToFile(src_ + "/data/quantmesh.db", db);
-    WriteStringToFile(src_ + "/data/auth.db", RandomBytes(40000, 3));
-    WriteStringToFile(src_ + "/data/webauthn.db", RandomBytes(9000, 4));
-    WriteStringToFile(src_ + "/logs.db", RandomBytes(300000, 5));
+    WriteStringToFile(src_ + "/bulk/quantmesh.bin", db);
+    WriteStringToFile(src_ + "/bulk/auth.bin", RandomBytes(40000, 3));
+    WriteStringToFile(src_ + "/bulk/webauthn.bin", RandomBytes(9000, 4));
+    WriteStringToFile(src_ + "/bulk/logs.bin", RandomBytes(300000, 5));
     WriteStringToFile(src_ + "/config.yaml", "api_key: abc\n");
     RepoConfig cfg;
     cfg.pack_target_size = 1 << 20;
@@ -40,8 +40,8 @@ class FaultSweepTest : public ::testing::Test {
     first_files_ = FilesUnder(src_);
     // The second backup (the one that will meet faults) adds new and changed data.
     std::string changed = RandomBytes(700000, 6);
-    WriteStringToFile(src_ + "/data/quantmesh.db", db.substr(0, 1 << 20) + changed + db.substr(2 << 20));
-    WriteStringToFile(src_ + "/logs.db", RandomBytes(600000, 7));
+    WriteStringToFile(src_ + "/bulk/quantmesh.bin", db.substr(0, 1 << 20) + changed + db.substr(2 << 20));
+    WriteStringToFile(src_ + "/bulk/logs.bin", RandomBytes(600000, 7));
   }
 
   // Returns the new snapshot's id, or zero when the backup failed.
@@ -53,6 +53,7 @@ class FaultSweepTest : public ::testing::Test {
     }
     BackupOptions opt;
     opt.source = src_;
+    opt.extra_paths = {"bulk"};  // plain files: this test is about the store, not about reading databases
     opt.time_unix = time;
     auto r = Backup(repo->get(), opt, nullptr);
     if (status) *status = r.ok() ? Status::OK() : r.status();
@@ -191,21 +192,22 @@ TEST_F(FaultSweepTest, AnUnreadableSourceFileMakesAPartialSnapshotOfTheRest) {
   const std::string root = dir_.path() + "/r";
   CopyBase(root);
   FaultInjectionEnv fenv(Env::Default());
-  fenv.FailReadsOf("logs.db");
+  fenv.FailReadsOf("logs.bin");
   auto repo = Repository::Open(&fenv, root, OpenMode::kWrite);
   ASSERT_TRUE(repo.ok());
   BackupOptions opt;
   opt.source = src_;
+  opt.extra_paths = {"bulk"};
   opt.time_unix = 1738134000;
   auto r = Backup(repo->get(), opt, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(1u, r->errors.size());
-  EXPECT_EQ("logs.db", r->errors[0].path);
+  EXPECT_EQ("bulk/logs.bin", r->errors[0].path);
   EXPECT_NE(0u, r->record.flags & kSnapshotPartial);
   repo->reset();
   auto files = RestoreFiles(root, r->snapshot_id, dir_.path() + "/out");
-  EXPECT_EQ(0u, files.count("logs.db"));
-  EXPECT_EQ(ReadFileToString(src_ + "/data/quantmesh.db"), files["data/quantmesh.db"]);
+  EXPECT_EQ(0u, files.count("bulk/logs.bin"));
+  EXPECT_EQ(ReadFileToString(src_ + "/bulk/quantmesh.bin"), files["bulk/quantmesh.bin"]);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -89,6 +91,32 @@ std::map<std::string, std::string> FilesUnder(const std::string& dir) {
     if (e.is_regular_file()) out[std::filesystem::relative(e.path(), dir).string()] = ReadFileToString(e.path().string());
   }
   return out;
+}
+
+void MakeSqliteDatabase(const std::string& path, int rows, uint64_t seed) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot create " << path;
+    sqlite3_close(db);
+    return;
+  }
+  const std::string sql = "CREATE TABLE IF NOT EXISTS trades(id INTEGER PRIMARY KEY, v TEXT); BEGIN;";
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) ADD_FAILURE() << sqlite3_errmsg(db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO trades(v) VALUES (?)", -1, &st, nullptr);
+  std::string data = RandomBytes(static_cast<size_t>(rows) * 24, seed);
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < rows; i++) {
+    std::string v;
+    for (int k = 0; k < 24; k++) v += kHex[static_cast<uint8_t>(data[i * 24 + k]) & 15];
+    sqlite3_bind_text(st, 1, v.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE) ADD_FAILURE() << sqlite3_errmsg(db);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) ADD_FAILURE() << sqlite3_errmsg(db);
+  sqlite3_close(db);
 }
 
 }  // namespace qm

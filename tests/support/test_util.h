@@ -37,6 +37,10 @@ std::string ReadFileToString(const std::string& path);
 // Relative path -> content of every regular file under `dir` (recursively).
 std::map<std::string, std::string> FilesUnder(const std::string& dir);
 
+// Creates a SQLite database at `path` (rollback journal, closed) holding a
+// table of `rows` rows of pseudo-random text, deterministic from `seed`.
+void MakeSqliteDatabase(const std::string& path, int rows, uint64_t seed);
+
 // `n` pseudo-random bytes, the same for the same (n, seed) on every platform
 // and run (SplitMix64; no std:: distribution, whose output is unspecified).
 // A shorter result is a prefix of a longer one with the same seed.

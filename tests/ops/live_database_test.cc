@@ -1,0 +1,226 @@
+// Live SQLite databases: what a backup takes while QuantMesh keeps writing.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "store/ops/archiver.h"
+#include "store/ops/restorer.h"
+#include "tests/support/test_util.h"
+
+namespace qm {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Query(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out = "cannot open";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    out = "error";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+      const unsigned char* t = sqlite3_column_text(st, 0);
+      out = t ? reinterpret_cast<const char*>(t) : "";
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+void Exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err)) << (err ? err : "") << ": " << sql;
+}
+
+class LiveDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_ = dir_.path() + "/src";
+    root_ = dir_.path() + "/repo";
+    fs::create_directories(src_ + "/data");
+    WriteStringToFile(src_ + "/config.yaml", "api_key: FAKE\n");
+    ASSERT_TRUE(Repository::Init(Env::Default(), root_, RepoConfig{}).ok());
+  }
+  Result<BackupResult> DoBackup(bool dbs_only = true) {
+    QM_ASSIGN_OR_RETURN(auto repo, Repository::Open(Env::Default(), root_, OpenMode::kWrite));
+    BackupOptions opt;
+    opt.source = src_;
+    opt.dbs_only = dbs_only;
+    return Backup(repo.get(), opt, nullptr);
+  }
+  // Restores snapshot `id` into a fresh directory and returns it.
+  std::string RestoreTo(const Hash256& id) {
+    const std::string out = dir_.path() + "/restore-" + std::to_string(restores_++);
+    auto repo = Repository::Open(Env::Default(), root_, OpenMode::kReadOnly);
+    EXPECT_TRUE(repo.ok());
+    if (!repo.ok()) return out;
+    auto snap = (*repo)->FindSnapshot(id.Hex());
+    EXPECT_TRUE(snap.ok());
+    if (!snap.ok()) return out;
+    auto r = Restore(repo->get(), *snap, RestoreOptions{out}, nullptr);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return out;
+  }
+
+  TempDir dir_;
+  std::string src_, root_;
+  int restores_ = 0;
+};
+
+// A writer process moves money between 100 accounts (the total never
+// changes) and inserts rows, as fast as it can, while 20 backups run back to
+// back. Every snapshot must restore to a database that passes
+// integrity_check and keeps the invariant.
+class ConcurrentWriterTest : public LiveDatabaseTest, public ::testing::WithParamInterface<std::tuple<bool, int>> {};
+
+TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
+  const auto [wal, page_size] = GetParam();
+  const std::string db_path = src_ + "/data/quantmesh.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(db_path.c_str(), &db));
+    Exec(db, "PRAGMA page_size=" + std::to_string(page_size));
+    Exec(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
+    Exec(db, "CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
+             "CREATE TABLE trades(id INTEGER PRIMARY KEY, account INTEGER, amount INTEGER, note TEXT);"
+             "CREATE INDEX trades_account ON trades(account);"
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100) "
+             "INSERT INTO accounts SELECT i, 1000 FROM n;");
+    sqlite3_close(db);
+  }
+  const std::string script =
+      "import sqlite3, random\n"
+      "db = sqlite3.connect('" + db_path + "', timeout=30, isolation_level=None)\n"
+      "r = random.Random(1)\n"
+      "while True:\n"
+      "    a, b, x = r.randint(1, 100), r.randint(1, 100), r.randint(1, 50)\n"
+      "    db.execute('BEGIN IMMEDIATE')\n"
+      "    db.execute('UPDATE accounts SET balance = balance - ? WHERE id = ?', (x, a))\n"
+      "    db.execute('UPDATE accounts SET balance = balance + ? WHERE id = ?', (x, b))\n"
+      "    db.executemany('INSERT INTO trades(account, amount, note) VALUES (?, ?, hex(randomblob(40)))',\n"
+      "                   [(a, x)] * r.randint(1, 20))\n"
+      "    db.execute('COMMIT')\n";
+  WriteStringToFile(dir_.path() + "/writer.py", script);
+  const pid_t writer = fork();
+  if (writer == 0) {
+    execlp("python3", "python3", (dir_.path() + "/writer.py").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(writer, 0);
+  usleep(300 * 1000);  // let it get going
+  std::vector<Hash256> snaps;
+  std::vector<uint64_t> trades_seen;
+  for (int i = 0; i < 20; i++) {
+    auto b = DoBackup();
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    ASSERT_TRUE(b->errors.empty()) << b->errors[0].status.ToString();
+    ASSERT_EQ(1u, b->databases.size());
+    EXPECT_GE(b->databases[0].read_hold_ms, 0.0);
+    snaps.push_back(b->snapshot_id);
+  }
+  kill(writer, SIGKILL);
+  int status = 0;
+  waitpid(writer, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the writer died on its own: " << status;
+  for (const Hash256& id : snaps) {
+    const std::string out = RestoreTo(id);
+    const std::string db = out + "/data/quantmesh.db";
+    EXPECT_FALSE(fs::exists(db + "-wal")) << "a restored database stands alone";
+    EXPECT_EQ("ok", Query(db, "PRAGMA integrity_check")) << id.ShortHex();
+    EXPECT_EQ("100000", Query(db, "SELECT sum(balance) FROM accounts")) << id.ShortHex();
+    trades_seen.push_back(std::stoull(Query(db, "SELECT count(*) FROM trades")));
+    fs::remove_all(out);
+  }
+  EXPECT_GT(trades_seen.back(), trades_seen.front()) << "the writer really was writing during the backups";
+}
+
+INSTANTIATE_TEST_SUITE_P(WalAndRollbackSmallAndLargePages, ConcurrentWriterTest,
+                         ::testing::Combine(::testing::Bool(), ::testing::Values(4096, 65536)));
+
+TEST_F(LiveDatabaseTest, CommitsStillOnlyInTheWalAreInTheSnapshot) {
+  const std::string path = src_ + "/logs.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+  Exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
+  Exec(db, "CREATE TABLE logs(id INTEGER PRIMARY KEY, msg TEXT)");
+  for (int i = 0; i < 300; i++) Exec(db, "INSERT INTO logs(msg) VALUES ('line " + std::to_string(i) + "')");
+  ASSERT_GT(fs::file_size(path + "-wal"), 0u);
+  auto b = DoBackup();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  const std::string out = RestoreTo(b->snapshot_id);
+  EXPECT_EQ("300", Query(out + "/logs.db", "SELECT count(*) FROM logs"));
+  EXPECT_EQ("ok", Query(out + "/logs.db", "PRAGMA integrity_check"));
+  EXPECT_GT(fs::file_size(path + "-wal"), 0u) << "qm-snap never checkpoints the live database";
+  sqlite3_close(db);
+}
+
+TEST_F(LiveDatabaseTest, ACommittedChangeIsNeverSkippedInEitherJournalMode) {
+  for (bool wal : {false, true}) {
+    SCOPED_TRACE(wal ? "WAL" : "rollback");
+    const std::string path = src_ + "/data/auth.db";
+    fs::remove(path);
+    fs::remove(path + "-wal");
+    fs::remove(path + "-shm");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+    Exec(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
+    Exec(db, "CREATE TABLE users(id INTEGER PRIMARY KEY, pw TEXT); INSERT INTO users VALUES (1, 'v0');");
+    for (int i = 1; i <= 6; i++) {
+      auto b = DoBackup();
+      ASSERT_TRUE(b.ok()) << b.status().ToString();
+      const std::string out = RestoreTo(b->snapshot_id);
+      EXPECT_EQ("v" + std::to_string(i - 1), Query(out + "/data/auth.db", "SELECT pw FROM users WHERE id = 1"));
+      // Same-size, in-place change right after the backup's stats.
+      Exec(db, "UPDATE users SET pw = 'v" + std::to_string(i) + "' WHERE id = 1");
+    }
+    sqlite3_close(db);
+  }
+}
+
+TEST_F(LiveDatabaseTest, AnUntouchedDatabaseIsNotReadAgain) {
+  MakeSqliteDatabase(src_ + "/data/webauthn.db", 2000, 3);
+  // Its stats must be older than a second before the first run's to count as settled.
+  const auto old = fs::last_write_time(src_ + "/data/webauthn.db") - std::chrono::seconds(10);
+  fs::last_write_time(src_ + "/data/webauthn.db", old);
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok());
+  auto second = DoBackup();
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(1u, second->databases.size());
+  EXPECT_TRUE(second->databases[0].unchanged);
+  EXPECT_EQ(0u, second->record.totals.bytes_read);
+  EXPECT_LT(second->databases[0].read_hold_ms, 1000.0);
+}
+
+TEST_F(LiveDatabaseTest, CorruptDatabasesAreClearErrorsAndTheRestIsStillTaken) {
+  WriteStringToFile(src_ + "/data/quantmesh.db", "this is not a database, just text that got here\n");
+  MakeSqliteDatabase(src_ + "/data/auth.db", 3000, 4);
+  std::string good = ReadFileToString(src_ + "/data/auth.db");
+  WriteStringToFile(src_ + "/logs.db", good.substr(0, good.size() / 2));  // truncated
+  MakeSqliteDatabase(src_ + "/data/webauthn.db", 100, 5);
+  auto b = DoBackup(/*dbs_only=*/false);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(2u, b->errors.size());
+  std::set<std::string> bad;
+  for (const auto& e : b->errors) {
+    bad.insert(e.path);
+    EXPECT_NE(std::string::npos, e.status.message().find(src_ + "/" + e.path)) << e.status.ToString();
+  }
+  EXPECT_EQ((std::set<std::string>{"data/quantmesh.db", "logs.db"}), bad);
+  EXPECT_NE(0u, b->record.flags & kSnapshotPartial);
+  const std::string out = RestoreTo(b->snapshot_id);
+  EXPECT_EQ(good, ReadFileToString(out + "/data/auth.db"));
+  EXPECT_EQ("ok", Query(out + "/data/webauthn.db", "PRAGMA integrity_check"));
+  EXPECT_TRUE(fs::exists(out + "/config.yaml"));
+  EXPECT_FALSE(fs::exists(out + "/logs.db"));
+}
+
+}  // namespace
+}  // namespace qm
