@@ -20,7 +20,7 @@ struct PageSink {
   uint32_t page_size = 0;
   uint64_t next_page = 2;  // pages 2..N come in ascending order
   uint64_t delivered = 0;
-  Bytes page1;             // page 1 comes whenever the pager flushes it
+  Bytes page1;  // page 1 comes whenever the pager flushes it
   // The source's header counters, put back into page 1 (see Stream()).
   uint8_t change_counter[4] = {};
   uint8_t schema_cookie[4] = {};
@@ -62,7 +62,9 @@ struct SinkFile {
   PageSink* sink;
 };
 
-int SinkClose(sqlite3_file*) { return SQLITE_OK; }
+int SinkClose(sqlite3_file*) {
+  return SQLITE_OK;
+}
 int SinkRead(sqlite3_file* f, void* out, int amount, sqlite3_int64 offset) {
   PageSink* s = reinterpret_cast<SinkFile*>(f)->sink;
   std::memset(out, 0, amount);
@@ -76,31 +78,61 @@ int SinkRead(sqlite3_file* f, void* out, int amount, sqlite3_int64 offset) {
 int SinkWrite(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
   return reinterpret_cast<SinkFile*>(f)->sink->Write(data, amount, offset);
 }
-int SinkTruncate(sqlite3_file*, sqlite3_int64) { return SQLITE_OK; }
-int SinkSync(sqlite3_file*, int) { return SQLITE_OK; }
+int SinkTruncate(sqlite3_file*, sqlite3_int64) {
+  return SQLITE_OK;
+}
+int SinkSync(sqlite3_file*, int) {
+  return SQLITE_OK;
+}
 int SinkFileSize(sqlite3_file* f, sqlite3_int64* size) {
   PageSink* s = reinterpret_cast<SinkFile*>(f)->sink;
   const uint64_t pages = s->next_page > 2 ? s->next_page - 1 : (s->page1.empty() ? 0 : 1);
   *size = static_cast<sqlite3_int64>(pages * s->page_size);
   return SQLITE_OK;
 }
-int SinkLock(sqlite3_file*, int) { return SQLITE_OK; }
-int SinkUnlock(sqlite3_file*, int) { return SQLITE_OK; }
+int SinkLock(sqlite3_file*, int) {
+  return SQLITE_OK;
+}
+int SinkUnlock(sqlite3_file*, int) {
+  return SQLITE_OK;
+}
 int SinkCheckReservedLock(sqlite3_file*, int* out) {
   *out = 0;
   return SQLITE_OK;
 }
-int SinkFileControl(sqlite3_file*, int, void*) { return SQLITE_NOTFOUND; }
-int SinkSectorSize(sqlite3_file*) { return 4096; }
-int SinkDeviceCharacteristics(sqlite3_file*) { return 0; }
+int SinkFileControl(sqlite3_file*, int, void*) {
+  return SQLITE_NOTFOUND;
+}
+int SinkSectorSize(sqlite3_file*) {
+  return 4096;
+}
+int SinkDeviceCharacteristics(sqlite3_file*) {
+  return 0;
+}
 
-const sqlite3_io_methods kSinkMethods = {
-    1,  // iVersion: no shared memory, no mmap
-    SinkClose, SinkRead, SinkWrite, SinkTruncate, SinkSync, SinkFileSize, SinkLock, SinkUnlock,
-    SinkCheckReservedLock, SinkFileControl, SinkSectorSize, SinkDeviceCharacteristics,
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+const sqlite3_io_methods kSinkMethods = {1,  // iVersion: no shared memory, no mmap
+                                         SinkClose,
+                                         SinkRead,
+                                         SinkWrite,
+                                         SinkTruncate,
+                                         SinkSync,
+                                         SinkFileSize,
+                                         SinkLock,
+                                         SinkUnlock,
+                                         SinkCheckReservedLock,
+                                         SinkFileControl,
+                                         SinkSectorSize,
+                                         SinkDeviceCharacteristics,
+                                         nullptr,
+                                         nullptr,
+                                         nullptr,
+                                         nullptr,
+                                         nullptr,
+                                         nullptr};
 
-sqlite3_vfs* DefaultVfs() { return sqlite3_vfs_find(nullptr); }
+sqlite3_vfs* DefaultVfs() {
+  return sqlite3_vfs_find(nullptr);
+}
 
 int SinkOpen(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   file->pMethods = nullptr;
@@ -114,7 +146,9 @@ int SinkOpen(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int*
   if (out_flags) *out_flags = flags;
   return SQLITE_OK;
 }
-int SinkDelete(sqlite3_vfs*, const char*, int) { return SQLITE_OK; }
+int SinkDelete(sqlite3_vfs*, const char*, int) {
+  return SQLITE_OK;
+}
 int SinkAccess(sqlite3_vfs*, const char*, int, int* out) {
   *out = 0;  // no journal, no WAL: there is nothing beside the sink
   return SQLITE_OK;
@@ -123,10 +157,18 @@ int SinkFullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
   std::snprintf(out, n, "%s", name);
   return SQLITE_OK;
 }
-int SinkRandomness(sqlite3_vfs*, int n, char* out) { return DefaultVfs()->xRandomness(DefaultVfs(), n, out); }
-int SinkSleep(sqlite3_vfs*, int us) { return DefaultVfs()->xSleep(DefaultVfs(), us); }
-int SinkCurrentTime(sqlite3_vfs*, double* t) { return DefaultVfs()->xCurrentTime(DefaultVfs(), t); }
-int SinkGetLastError(sqlite3_vfs*, int, char*) { return 0; }
+int SinkRandomness(sqlite3_vfs*, int n, char* out) {
+  return DefaultVfs()->xRandomness(DefaultVfs(), n, out);
+}
+int SinkSleep(sqlite3_vfs*, int us) {
+  return DefaultVfs()->xSleep(DefaultVfs(), us);
+}
+int SinkCurrentTime(sqlite3_vfs*, double* t) {
+  return DefaultVfs()->xCurrentTime(DefaultVfs(), t);
+}
+int SinkGetLastError(sqlite3_vfs*, int, char*) {
+  return 0;
+}
 
 void RegisterSinkVfs() {
   static std::once_flag once;
@@ -159,10 +201,8 @@ Status SqliteError(sqlite3* db, int rc, const std::string& path, const std::stri
     case SQLITE_CORRUPT:
       return Status::Corruption(path, "SQLite reports the database is corrupt (" + what + "): " + msg);
     case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-      return Status::IOError(path, "cannot open the database (" + what + "): " + msg);
-    default:
-      return Status::IOError(path, what + ": " + msg);
+    case SQLITE_PERM: return Status::IOError(path, "cannot open the database (" + what + "): " + msg);
+    default: return Status::IOError(path, what + ": " + msg);
   }
 }
 
@@ -174,9 +214,26 @@ bool LooksLikeSqlite(ByteView header) {
   return header.size() >= 16 && std::memcmp(header.data(), kSqliteMagic, 16) == 0;
 }
 
+// Busy handler: polls every 1 ms until the deadline. SQLite's default
+// handler backs off to 100 ms sleeps; in rollback-journal mode a writer
+// committing in a tight loop holds PENDING/EXCLUSIVE most of the time, and
+// 100 ms probes can miss every short gap between its transactions until the
+// timeout expires (seen under ASan). Short probes find those gaps.
+struct BusyWait {
+  Clock::time_point deadline;
+};
+
+int PollingBusyHandler(void* arg, int /*attempt*/) {
+  const auto* wait = static_cast<const BusyWait*>(arg);
+  if (Clock::now() >= wait->deadline) return 0;
+  sqlite3_sleep(1);
+  return 1;
+}
+
 struct SqliteSource::Impl {
   std::string path;
   sqlite3* db = nullptr;
+  BusyWait busy;
   bool in_txn = false;
   Clock::time_point began;
   uint8_t header[100] = {};
@@ -196,7 +253,8 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   // Read-only: it can never checkpoint, roll a journal back, or delete -wal.
   int rc = sqlite3_open_v2(path.c_str(), &m.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) return SqliteError(m.db, rc, path, "open");
-  sqlite3_busy_timeout(m.db, busy_timeout_ms);
+  m.busy.deadline = Clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  sqlite3_busy_handler(m.db, PollingBusyHandler, &m.busy);
   sqlite3_extended_result_codes(m.db, 1);
   char* err = nullptr;
   m.began = Clock::now();
@@ -223,7 +281,8 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   QM_RETURN_IF_ERROR(int_pragma("PRAGMA page_count", &page_count));
   QM_RETURN_IF_ERROR(int_pragma("PRAGMA data_version", &data_version));
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(m.db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+  if (sqlite3_prepare_v2(m.db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
     const unsigned char* mode = sqlite3_column_text(st, 0);
     src->info_.wal = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
   }
@@ -244,7 +303,9 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   return src;
 }
 
-SqliteSource::~SqliteSource() { End(); }
+SqliteSource::~SqliteSource() {
+  End();
+}
 
 Status SqliteSource::QuickCheck() {
   Impl& m = *impl_;
@@ -310,8 +371,7 @@ Status SqliteSource::Stream(const PageFn& fn) {
         result = SqliteError(dst, frc, m.path, "finish the online backup");
       } else if (sink.delivered != info_.page_count || sink.page1.empty()) {
         result = Status::Corruption(m.path, "backup delivered " + std::to_string(sink.delivered) +
-                                                " pages, the read transaction has " +
-                                                std::to_string(info_.page_count));
+                                                " pages, the read transaction has " + std::to_string(info_.page_count));
       }
     }
   }
