@@ -81,15 +81,15 @@ Result<std::vector<PackEntry>> DecodePackToc(ByteView toc, const PackTrailer& tr
         !r.ReadFixed32(&e.stored_len) || !r.ReadFixed32(&e.raw_len))
       return Status::Corruption("pack table of contents is truncated");
     std::string where = "pack entry " + std::to_string(i);
-    if (type != static_cast<uint8_t>(BlobType::kData) && type != static_cast<uint8_t>(BlobType::kTree))
-      return Status::Corruption(where, "unknown blob type " + std::to_string(type));
+    if (!IsKnownBlobType(type)) return Status::Corruption(where, "unknown blob type " + std::to_string(type));
     if (comp != static_cast<uint8_t>(Compression::kNone) && comp != static_cast<uint8_t>(Compression::kZstd))
       return Status::Corruption(where, "unknown compression " + std::to_string(comp));
     e.type = static_cast<BlobType>(type);
     e.compression = static_cast<Compression>(comp);
     e.id = *Hash256::FromBytes(id);
     if (e.raw_len > kMaxBlobSize) return Status::Corruption(where, "raw length exceeds the maximum blob size");
-    if (e.stored_len == 0 && e.raw_len != 0) return Status::Corruption(where, "empty stored bytes for a non-empty blob");
+    if (e.stored_len == 0 && e.raw_len != 0)
+      return Status::Corruption(where, "empty stored bytes for a non-empty blob");
     if (e.compression == Compression::kNone && e.stored_len != e.raw_len)
       return Status::Corruption(where, "uncompressed blob with stored length != raw length");
     if (e.offset < next_free) return Status::Corruption(where, "offset overlaps the previous blob or the header");

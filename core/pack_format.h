@@ -25,8 +25,13 @@
 
 namespace qm {
 
-enum class BlobType : uint8_t { kData = 1, kTree = 2 };
+enum class BlobType : uint8_t { kData = 1, kTree = 2, kList = 3 };  // kList: chunk-list block
 enum class Compression : uint8_t { kNone = 0, kZstd = 1 };
+
+// The one place that says which type bytes a decoder accepts.
+constexpr bool IsKnownBlobType(uint8_t t) {
+  return t >= static_cast<uint8_t>(BlobType::kData) && t <= static_cast<uint8_t>(BlobType::kList);
+}
 
 struct PackEntry {
   BlobType type = BlobType::kData;

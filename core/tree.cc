@@ -24,7 +24,9 @@ bool ValidName(const std::string& n) {
   return true;
 }
 
-Status Bad(const std::string& what) { return Status::Corruption("tree blob: " + what); }
+Status Bad(const std::string& what) {
+  return Status::Corruption("tree blob: " + what);
+}
 
 }  // namespace
 
@@ -59,18 +61,21 @@ Bytes EncodeTree(const Tree& tree) {
     switch (n.type) {
       case NodeType::kFile:
         PutBytes(&out, n.content_id.View());
+        if (!n.list_blocks.empty()) {
+          out.push_back(1);  // layout: chunk-list blocks
+          PutVarint64(&out, n.list_blocks.size());
+          for (const Hash256& b : n.list_blocks) PutBytes(&out, b.View());
+          break;
+        }
+        out.push_back(0);  // layout: inline
         PutVarint64(&out, n.chunks.size());
         for (const ChunkRef& c : n.chunks) {
           PutBytes(&out, c.id.View());
           PutVarint64(&out, c.raw_len);
         }
         break;
-      case NodeType::kDir:
-        PutBytes(&out, n.subtree.View());
-        break;
-      case NodeType::kSymlink:
-        PutLengthPrefixed(&out, std::string_view(n.link_target));
-        break;
+      case NodeType::kDir: PutBytes(&out, n.subtree.View()); break;
+      case NodeType::kSymlink: PutLengthPrefixed(&out, std::string_view(n.link_target)); break;
     }
     PutVarint64(&out, n.extensions.size());
     for (const NodeExtension& e : n.extensions) {
@@ -83,7 +88,8 @@ Bytes EncodeTree(const Tree& tree) {
 
 Result<Tree> DecodeTree(ByteView data) {
   if (data.size() < 5 || std::memcmp(data.data(), kTreeMagic, 4) != 0) return Bad("bad magic");
-  if (data[4] != kTreeFormatVersion) return Bad("unsupported version " + std::to_string(data[4]));
+  const uint8_t version = data[4];
+  if (version != 1 && version != kTreeFormatVersion) return Bad("unsupported version " + std::to_string(version));
   ByteReader r(data.subspan(5));
   uint64_t count;
   // Every node takes at least 13 bytes, so a count beyond that is a lie.
@@ -94,7 +100,8 @@ Result<Tree> DecodeTree(ByteView data) {
     Node n;
     uint8_t type;
     ByteView v;
-    if (!r.ReadLengthPrefixed(&n.name, kMaxName) || !ValidName(n.name)) return Bad("bad name in node " + std::to_string(i));
+    if (!r.ReadLengthPrefixed(&n.name, kMaxName) || !ValidName(n.name))
+      return Bad("bad name in node " + std::to_string(i));
     if (!tree.nodes.empty() && !(tree.nodes.back().name < n.name))
       return Bad("names not sorted or not unique at \"" + n.name + "\"");
     if (!r.ReadU8(&type) || !r.ReadVarint32(&n.mode, 07777) || !r.ReadVarint32(&n.uid) || !r.ReadVarint32(&n.gid) ||
@@ -107,7 +114,22 @@ Result<Tree> DecodeTree(ByteView data) {
         uint64_t nchunks;
         if (!r.ReadBytes(32, &v)) return Bad("truncated content id of \"" + n.name + "\"");
         n.content_id = *Hash256::FromBytes(v);
-        if (!r.ReadVarint64(&nchunks) || nchunks > r.remaining() / 33) return Bad("bad chunk count of \"" + n.name + "\"");
+        uint8_t layout = 0;
+        if (version >= 2 && (!r.ReadU8(&layout) || layout > 1))
+          return Bad("bad chunk-list layout of \"" + n.name + "\"");
+        if (layout == 1) {
+          uint64_t nblocks;
+          if (!r.ReadVarint64(&nblocks) || nblocks == 0 || nblocks > r.remaining() / 32)
+            return Bad("bad chunk-list block count of \"" + n.name + "\"");
+          n.list_blocks.resize(static_cast<size_t>(nblocks));
+          for (Hash256& b : n.list_blocks) {
+            if (!r.ReadBytes(32, &v)) return Bad("truncated chunk-list blocks of \"" + n.name + "\"");
+            b = *Hash256::FromBytes(v);
+          }
+          break;  // size and content id are verified when the blocks are loaded
+        }
+        if (!r.ReadVarint64(&nchunks) || nchunks > r.remaining() / 33)
+          return Bad("bad chunk count of \"" + n.name + "\"");
         n.chunks.resize(static_cast<size_t>(nchunks));
         uint64_t total = 0;
         for (ChunkRef& c : n.chunks) {
@@ -117,7 +139,8 @@ Result<Tree> DecodeTree(ByteView data) {
           total += c.raw_len;
         }
         if (total != n.size) return Bad("chunk lengths of \"" + n.name + "\" do not add up to its size");
-        if (ContentIdOf(n.chunks) != n.content_id) return Bad("content id of \"" + n.name + "\" does not match its chunks");
+        if (ContentIdOf(n.chunks) != n.content_id)
+          return Bad("content id of \"" + n.name + "\" does not match its chunks");
         break;
       }
       case static_cast<uint8_t>(NodeType::kDir):
@@ -129,8 +152,7 @@ Result<Tree> DecodeTree(ByteView data) {
         n.type = NodeType::kSymlink;
         if (!r.ReadLengthPrefixed(&n.link_target, kMaxLinkTarget)) return Bad("bad link target of \"" + n.name + "\"");
         break;
-      default:
-        return Bad("unknown node type " + std::to_string(type) + " of \"" + n.name + "\"");
+      default: return Bad("unknown node type " + std::to_string(type) + " of \"" + n.name + "\"");
     }
     uint64_t next;
     if (!r.ReadVarint64(&next) || next > r.remaining() / 2) return Bad("bad extension count of \"" + n.name + "\"");

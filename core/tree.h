@@ -45,11 +45,15 @@ struct Node {
   int64_t ctime_ns = 0;
   uint64_t inode = 0;
   uint64_t dev = 0;
-  uint64_t size = 0;              // file: byte length; dir/symlink: 0
-  Hash256 content_id;             // file: ContentIdOf(chunks)
-  std::vector<ChunkRef> chunks;   // file: in order
-  Hash256 subtree;                // dir: id of its Tree blob
-  std::string link_target;        // symlink
+  uint64_t size = 0;             // file: byte length; dir/symlink: 0
+  Hash256 content_id;            // file: ContentIdOf(chunks)
+  std::vector<ChunkRef> chunks;  // file: in order (in memory always the whole list)
+  // file: when not empty, the chunk list is stored in these chunk-list
+  // blocks (core/chunk_list.h) and EncodeTree writes them instead of
+  // `chunks`; DecodeTree then leaves `chunks` empty for the caller to load.
+  std::vector<Hash256> list_blocks;
+  Hash256 subtree;                        // dir: id of its Tree blob
+  std::string link_target;                // symlink
   std::vector<NodeExtension> extensions;  // sorted by tag, tags unique
 
   bool operator==(const Node&) const = default;
@@ -60,7 +64,8 @@ struct Tree {
   bool operator==(const Tree&) const = default;
 };
 
-inline constexpr uint8_t kTreeFormatVersion = 1;
+// v2 adds the chunk-list layout byte; v1 trees (inline lists) still decode.
+inline constexpr uint8_t kTreeFormatVersion = 2;
 
 // Magic "QMTR", version byte, then the nodes (docs/format.md).
 Bytes EncodeTree(const Tree& tree);

@@ -2,13 +2,13 @@
 
 #include <fnmatch.h>
 
-#include <cstring>
-
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
 
+#include "core/chunk_list.h"
 #include "core/fastcdc_chunker.h"
 #include "core/page_chunker.h"
 #include "core/sqlite_extension.h"
@@ -25,8 +25,8 @@ const std::vector<std::string> kDatabasePaths = {"data/quantmesh.db", "data/auth
 // A directory of the snapshot under construction.
 struct DirBuild {
   FileInfo info;
-  std::map<std::string, Node> entries;                     // files and symlinks
-  std::map<std::string, std::unique_ptr<DirBuild>> dirs;   // subdirectories
+  std::map<std::string, Node> entries;                    // files and symlinks
+  std::map<std::string, std::unique_ptr<DirBuild>> dirs;  // subdirectories
 };
 
 std::vector<std::string> SplitPath(const std::string& rel) {
@@ -70,7 +70,9 @@ Node NodeFromInfo(const std::string& name, NodeType type, const FileInfo& info) 
   return n;
 }
 
-FileStamp StampOf(const FileInfo& info) { return FileStamp{info.size, info.mtime_ns, info.ctime_ns, info.inode}; }
+FileStamp StampOf(const FileInfo& info) {
+  return FileStamp{info.size, info.mtime_ns, info.ctime_ns, info.inode};
+}
 
 bool HasSuffix(const std::string& s, const std::string& suffix) {
   return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -78,11 +80,11 @@ bool HasSuffix(const std::string& s, const std::string& suffix) {
 
 // A database whose read transaction is open, waiting to be copied.
 struct OpenDatabase {
-  FileInfo main;                    // stat()ed before the transaction began
+  FileInfo main;  // stat()ed before the transaction began
   std::optional<FileInfo> wal;
   int64_t stamped_at_ns = 0;
   std::unique_ptr<SqliteSource> source;
-  std::optional<Node> reused;       // proven unchanged since the parent
+  std::optional<Node> reused;  // proven unchanged since the parent
 };
 
 class Archiver {
@@ -138,7 +140,7 @@ class Archiver {
   std::map<std::string, std::optional<Tree>> parent_trees_;  // by relative dir
   Bytes buf_;
   std::map<std::string, OpenDatabase> databases_;  // by relative path
-  std::set<std::string> failed_databases_;          // could not be opened: already reported
+  std::set<std::string> failed_databases_;         // could not be opened: already reported
 };
 
 bool Archiver::Excluded(const std::string& rel) const {
@@ -328,6 +330,7 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
     if (all_present) {
       node->size = prev->size;
       node->chunks = prev->chunks;
+      node->list_blocks = prev->list_blocks;
       node->content_id = prev->content_id;
       node->extensions = prev->extensions;
       *stored = true;
@@ -455,6 +458,7 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
   Node n = NodeFromInfo(prev->name, NodeType::kFile, db->main);
   n.size = prev->size;
   n.chunks = prev->chunks;
+  n.list_blocks = prev->list_blocks;
   n.content_id = prev->content_id;
   n.extensions = prev->extensions;
   db->reused = std::move(n);
@@ -563,7 +567,14 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir) {
     all.emplace(name, std::move(n));
     totals_.dirs++;
   }
-  for (auto& [name, node] : all) tree.nodes.push_back(std::move(node));
+  for (auto& [name, node] : all) {
+    // Long chunk lists go into shared blocks: an hour's change rewrites only
+    // the blocks around it, not a whole database's list.
+    if (node.type == NodeType::kFile && node.list_blocks.empty() && node.chunks.size() > kChunkListInlineMax) {
+      QM_ASSIGN_OR_RETURN(node.list_blocks, repo_->SaveChunkList(node.chunks, &totals_.bytes_added));
+    }
+    tree.nodes.push_back(std::move(node));
+  }
   Bytes encoded = EncodeTree(tree);
   const Hash256 id = Sha256(encoded);
   auto saved = repo_->SaveBlob(BlobType::kTree, id, encoded);
@@ -581,7 +592,8 @@ Result<BackupResult> Archiver::Run() {
     if (src.status().IsNotFound()) return Status::NotFound("source directory " + opt_.source + " does not exist");
     return src.status().WithContext("source directory");
   }
-  if (src->type != FileType::kDirectory) return Status::InvalidArgument("source " + opt_.source + " is not a directory");
+  if (src->type != FileType::kDirectory)
+    return Status::InvalidArgument("source " + opt_.source + " is not a directory");
   root_.info = *src;
   for (const auto& p : opt_.extra_paths) {
     if (!IsCleanRelative(p)) {
@@ -643,7 +655,8 @@ Result<BackupResult> Archiver::Run() {
   if (parent_) rec.parent = parent_->id;
   rec.root_tree = root_tree;
   rec.totals = totals_;
-  rec.flags = (opt_.dbs_only ? uint32_t{kSnapshotDbsOnly} : 0u) | (result_.errors.empty() ? 0u : uint32_t{kSnapshotPartial});
+  rec.flags =
+      (opt_.dbs_only ? uint32_t{kSnapshotDbsOnly} : 0u) | (result_.errors.empty() ? 0u : uint32_t{kSnapshotPartial});
   rec.program_version = QMSNAP_VERSION;
 
   QM_ASSIGN_OR_RETURN(Hash256 id, repo_->CommitSnapshot(rec));
@@ -655,7 +668,9 @@ Result<BackupResult> Archiver::Run() {
 
 }  // namespace
 
-const std::vector<std::string>& DefaultDatabasePaths() { return kDatabasePaths; }
+const std::vector<std::string>& DefaultDatabasePaths() {
+  return kDatabasePaths;
+}
 
 Result<BackupResult> Backup(Repository* repo, const BackupOptions& options, ProgressSink* progress) {
   Archiver archiver(repo, options, progress);

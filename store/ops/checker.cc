@@ -135,6 +135,7 @@ bool Checker::CheckTree(const Hash256& id, const std::string& path, const std::s
     if (n.type == NodeType::kDir) {
       damaged |= CheckTree(n.subtree, child, snap);
     } else if (n.type == NodeType::kFile) {
+      for (const Hash256& b : n.list_blocks) referenced_.insert(b);  // loaded (so present) by LoadTree
       uint64_t sum = 0;
       for (const ChunkRef& c : n.chunks) sum += c.raw_len;
       if (sum != n.size || ContentIdOf(n.chunks) != n.content_id) {

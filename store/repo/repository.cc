@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/chunk_list.h"
 #include "core/zstd_codec.h"
 
 namespace qm {
@@ -81,8 +82,7 @@ Status Repository::Init(Env* env, const std::string& root, RepoConfig cfg) {
   return WriteFileAtomic(env, layout.ConfigFile(), AsBytes(EncodeRepoConfig(cfg)), 0600);
 }
 
-Result<std::unique_ptr<Repository>> Repository::Open(Env* env, const std::string& root, OpenMode mode,
-                                                     WarningFn warn) {
+Result<std::unique_ptr<Repository>> Repository::Open(Env* env, const std::string& root, OpenMode mode, WarningFn warn) {
   std::unique_ptr<Repository> repo(new Repository(env, root, mode, std::move(warn)));
   auto cfg_bytes = ReadFileToBytes(env, repo->layout_.ConfigFile(), 64 * 1024);
   if (!cfg_bytes.ok()) {
@@ -230,7 +230,7 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
 
   std::lock_guard<std::mutex> l(write_mu_);
   if (!pending_.insert(id).second) return SaveResult{};  // another thread won the race
-  std::unique_ptr<PackWriter>& writer = type == BlobType::kTree ? tree_pack_ : data_pack_;
+  std::unique_ptr<PackWriter>& writer = type == BlobType::kData ? data_pack_ : tree_pack_;  // metadata apart
   if (!writer) {
     writer = std::make_unique<PackWriter>(
         env_, &layout_, "pack-" + std::to_string(env_->ProcessId()) + "-" + std::to_string(++pack_seq_) + ".tmp");
@@ -293,7 +293,34 @@ Result<Tree> Repository::LoadTree(const Hash256& id) {
   QM_RETURN_IF_ERROR(LoadBlob(id, &raw).WithContext("tree " + id.ShortHex()));
   auto tree = DecodeTree(raw);
   if (!tree.ok()) return tree.status().WithContext("tree " + id.ShortHex());
+  // Files whose chunk list lives in blocks get it loaded and verified here,
+  // so every caller sees whole lists.
+  for (Node& n : tree->nodes) {
+    if (n.type != NodeType::kFile || n.list_blocks.empty()) continue;
+    const std::string ctx = "tree " + id.ShortHex() + ", \"" + n.name + "\"";
+    n.chunks.clear();
+    for (const Hash256& b : n.list_blocks) {
+      QM_RETURN_IF_ERROR(LoadBlob(b, &raw).WithContext(ctx + ", chunk list " + b.ShortHex()));
+      QM_RETURN_IF_ERROR(DecodeChunkList(raw, &n.chunks).WithContext(ctx));
+    }
+    uint64_t total = 0;
+    for (const ChunkRef& c : n.chunks) total += c.raw_len;
+    if (total != n.size || ContentIdOf(n.chunks) != n.content_id)
+      return Status::Corruption(ctx, "chunk list does not match the file's size or content id");
+  }
   return tree;
+}
+
+Result<std::vector<Hash256>> Repository::SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added) {
+  std::vector<Hash256> blocks;
+  for (const auto& [begin, end] : SplitChunkList(chunks)) {
+    Bytes enc = EncodeChunkList(chunks.data() + begin, end - begin);
+    const Hash256 bid = Sha256(enc);
+    QM_ASSIGN_OR_RETURN(SaveResult r, SaveBlob(BlobType::kList, bid, enc));
+    if (r.added && added) *added += r.stored_bytes;
+    blocks.push_back(bid);
+  }
+  return blocks;
 }
 
 Result<SnapshotRecord> Repository::LoadSnapshot(const Hash256& id) {

@@ -87,7 +87,12 @@ class Repository {
   // --- reading ---
   Result<bool> HasBlob(const Hash256& id);
   Status LoadBlob(const Hash256& id, Bytes* out);
+  // Loads a tree blob; files whose chunk list is in blocks come back with
+  // `chunks` filled in and checked against their size and content id.
   Result<Tree> LoadTree(const Hash256& id);
+  // Stores `chunks` as chunk-list blocks (core/chunk_list.h), deduplicated
+  // like any blob; returns their ids and adds new stored bytes to *added.
+  Result<std::vector<Hash256>> SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added);
 
   // Every readable snapshot, oldest first. An unreadable record is reported
   // through the warning function and skipped (check reports it as an error).

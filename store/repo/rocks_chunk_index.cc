@@ -49,8 +49,8 @@ Result<BlobLocation> DecodeLocation(std::string_view v) {
   ByteView pack;
   uint8_t type, comp;
   if (!r.ReadBytes(32, &pack) || !r.ReadVarint64(&loc.offset) || !r.ReadVarint32(&loc.stored_len) ||
-      !r.ReadVarint32(&loc.raw_len) || !r.ReadU8(&type) || !r.ReadU8(&comp) || !r.empty() ||
-      (type != 1 && type != 2) || comp > 1) {
+      !r.ReadVarint32(&loc.raw_len) || !r.ReadU8(&type) || !r.ReadU8(&comp) || !r.empty() || !IsKnownBlobType(type) ||
+      comp > 1) {
     return Status::Corruption("chunk index", "malformed blob location");
   }
   loc.pack = *Hash256::FromBytes(pack);
@@ -149,7 +149,8 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, 
   options.max_open_files = 64;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &raw) : rocksdb::DB::Open(options, dir, &raw);
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &raw) : rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return FromRocks(s, "open chunk index " + dir);
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string version;

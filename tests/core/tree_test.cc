@@ -43,11 +43,30 @@ Tree SampleTree() {
 TEST(TreeTest, EncodingRoundTripsAndMatchesGolden) {
   Tree t = SampleTree();
   Bytes enc = EncodeTree(t);
-  ExpectMatchesGolden("tree_v1.bin", enc);
+  ExpectMatchesGolden("tree_v2.bin", enc);
   auto dec = DecodeTree(enc);
   ASSERT_TRUE(dec.ok()) << dec.status().ToString();
   EXPECT_EQ(t, *dec);
   EXPECT_EQ(enc, EncodeTree(*dec)) << "encoding is deterministic";
+}
+
+TEST(TreeTest, VersionOneTreesStillDecode) {
+  // tests/golden/tree_v1.bin was written by the v1 encoder (no layout byte).
+  auto dec = DecodeTree(AsBytes(ReadGolden("tree_v1.bin")));
+  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  EXPECT_EQ(SampleTree(), *dec);
+}
+
+TEST(TreeTest, AFileWithChunkListBlocksRoundTripsWithoutItsInlineList) {
+  Tree t = SampleTree();
+  Node& f = t.nodes[3];
+  f.list_blocks = {Sha256(AsBytes("block1")), Sha256(AsBytes("block2"))};
+  auto dec = DecodeTree(EncodeTree(t));
+  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  EXPECT_EQ(f.list_blocks, dec->nodes[3].list_blocks);
+  EXPECT_TRUE(dec->nodes[3].chunks.empty()) << "the caller loads the blocks";
+  EXPECT_EQ(f.content_id, dec->nodes[3].content_id);
+  EXPECT_EQ(f.size, dec->nodes[3].size);
 }
 
 TEST(TreeTest, ContentIdDependsOnChunkIdsAndLengths) {
@@ -103,7 +122,7 @@ TEST(TreeTest, SizeOrContentIdDisagreeingWithChunksIsCorruption) {
 }
 
 TEST(TreeTest, AHugeDeclaredNodeCountIsRefusedBeforeAllocating) {
-  Bytes enc = {'Q', 'M', 'T', 'R', 1, 0xff, 0xff, 0xff, 0xff, 0x0f};
+  Bytes enc = {'Q', 'M', 'T', 'R', 2, 0xff, 0xff, 0xff, 0xff, 0x0f};
   EXPECT_TRUE(DecodeTree(enc).status().IsCorruption());
 }
 

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "core/chunk_list.h"
 #include "store/ops/archiver.h"
 #include "store/ops/restorer.h"
 #include "tests/support/test_util.h"
@@ -88,16 +89,19 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
     ASSERT_EQ(SQLITE_OK, sqlite3_open(db_path.c_str(), &db));
     Exec(db, "PRAGMA page_size=" + std::to_string(page_size));
     Exec(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
-    Exec(db, "CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
-             "CREATE TABLE trades(id INTEGER PRIMARY KEY, account INTEGER, amount INTEGER, note TEXT);"
-             "CREATE INDEX trades_account ON trades(account);"
-             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100) "
-             "INSERT INTO accounts SELECT i, 1000 FROM n;");
+    Exec(db,
+         "CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
+         "CREATE TABLE trades(id INTEGER PRIMARY KEY, account INTEGER, amount INTEGER, note TEXT);"
+         "CREATE INDEX trades_account ON trades(account);"
+         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100) "
+         "INSERT INTO accounts SELECT i, 1000 FROM n;");
     sqlite3_close(db);
   }
   const std::string script =
       "import sqlite3, random\n"
-      "db = sqlite3.connect('" + db_path + "', timeout=30, isolation_level=None)\n"
+      "db = sqlite3.connect('" +
+      db_path +
+      "', timeout=30, isolation_level=None)\n"
       "r = random.Random(1)\n"
       "while True:\n"
       "    a, b, x = r.randint(1, 100), r.randint(1, 100), r.randint(1, 50)\n"
@@ -114,6 +118,17 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
     _exit(127);
   }
   ASSERT_GT(writer, 0);
+  // A failed assertion returns early: the writer must not outlive the test
+  // and write into a directory being removed.
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{writer};
   usleep(300 * 1000);  // let it get going
   std::vector<Hash256> snaps;
   std::vector<uint64_t> trades_seen;
@@ -128,6 +143,7 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
   kill(writer, SIGKILL);
   int status = 0;
   waitpid(writer, &status, 0);
+  reaper.pid = 0;
   ASSERT_TRUE(WIFSIGNALED(status)) << "the writer died on its own: " << status;
   for (const Hash256& id : snaps) {
     const std::string out = RestoreTo(id);
@@ -197,6 +213,48 @@ TEST_F(LiveDatabaseTest, AnUntouchedDatabaseIsNotReadAgain) {
   EXPECT_TRUE(second->databases[0].unchanged);
   EXPECT_EQ(0u, second->record.totals.bytes_read);
   EXPECT_LT(second->databases[0].read_hold_ms, 1000.0);
+}
+
+// Snapshot metadata grows with the change, not with the database: after one
+// row changes, the new snapshot's chunk list shares all but a few of its
+// blocks with the parent's.
+TEST_F(LiveDatabaseTest, OneChangedRowRewritesOnlyAFewChunkListBlocks) {
+  const std::string path = src_ + "/data/quantmesh.db";
+  MakeSqliteDatabase(path, 200000, 6);
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+    Exec(db, "UPDATE trades SET v = 'changed' WHERE id = 100000");
+    sqlite3_close(db);
+  }
+  auto second = DoBackup();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto repo = Repository::Open(Env::Default(), root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  auto blocks_of = [&](const SnapshotRecord& rec) {
+    auto root = (*repo)->LoadTree(rec.root_tree);
+    EXPECT_TRUE(root.ok()) << root.status().ToString();
+    for (const Node& n : root->nodes) {
+      if (n.name != "data") continue;
+      auto data = (*repo)->LoadTree(n.subtree);
+      EXPECT_TRUE(data.ok()) << data.status().ToString();
+      for (const Node& f : data->nodes)
+        if (f.name == "quantmesh.db") return std::make_pair(f.list_blocks, f.chunks.size());
+    }
+    return std::make_pair(std::vector<Hash256>{}, size_t{0});
+  };
+  const auto [a, chunks_a] = blocks_of(first->record);
+  const auto [b, chunks_b] = blocks_of(second->record);
+  ASSERT_GT(chunks_a, kChunkListInlineMax) << "the database must be big enough to need blocks";
+  ASSERT_GE(a.size(), 8u);
+  const std::set<Hash256> old_blocks(a.begin(), a.end());
+  size_t fresh = 0;
+  for (const Hash256& h : b) fresh += old_blocks.count(h) == 0;
+  EXPECT_GE(fresh, 1u) << "the changed row must show up in some block";
+  EXPECT_LE(fresh, 3u) << "of " << b.size() << " blocks";
+  EXPECT_EQ(chunks_b, chunks_a);
 }
 
 TEST_F(LiveDatabaseTest, CorruptDatabasesAreClearErrorsAndTheRestIsStillTaken) {

@@ -1,0 +1,60 @@
+#include "core/chunk_list.h"
+
+#include <cstring>
+#include <string>
+
+#include "core/coding.h"
+#include "core/pack_format.h"
+
+namespace qm {
+
+namespace {
+constexpr char kMagic[4] = {'Q', 'M', 'C', 'L'};
+constexpr uint8_t kVersion = 1;
+}  // namespace
+
+std::vector<std::pair<size_t, size_t>> SplitChunkList(const std::vector<ChunkRef>& chunks) {
+  std::vector<std::pair<size_t, size_t>> blocks;
+  size_t start = 0;
+  for (size_t i = 0; i < chunks.size(); i++) {
+    const size_t len = i + 1 - start;
+    if (len >= kChunkListMaxRefs || (len >= kChunkListMinRefs && (chunks[i].id.bytes[31] & 63) == 0)) {
+      blocks.emplace_back(start, i + 1);
+      start = i + 1;
+    }
+  }
+  if (start < chunks.size()) blocks.emplace_back(start, chunks.size());
+  return blocks;
+}
+
+Bytes EncodeChunkList(const ChunkRef* refs, size_t count) {
+  Bytes out(kMagic, kMagic + 4);
+  out.push_back(kVersion);
+  PutVarint64(&out, count);
+  for (size_t i = 0; i < count; i++) {
+    PutBytes(&out, refs[i].id.View());
+    PutVarint64(&out, refs[i].raw_len);
+  }
+  return out;
+}
+
+Status DecodeChunkList(ByteView data, std::vector<ChunkRef>* out) {
+  if (data.size() < 5 || std::memcmp(data.data(), kMagic, 4) != 0) return Status::Corruption("chunk list: bad magic");
+  if (data[4] != kVersion) return Status::Corruption("chunk list: unsupported version " + std::to_string(data[4]));
+  ByteReader r(data.subspan(5));
+  uint64_t n;
+  if (!r.ReadVarint64(&n) || n == 0 || n > kChunkListMaxRefs || n > r.remaining() / 33)
+    return Status::Corruption("chunk list: bad count");
+  for (uint64_t i = 0; i < n; i++) {
+    ByteView id;
+    ChunkRef c;
+    if (!r.ReadBytes(32, &id) || !r.ReadVarint32(&c.raw_len, kMaxBlobSize))
+      return Status::Corruption("chunk list: truncated");
+    c.id = *Hash256::FromBytes(id);
+    out->push_back(c);
+  }
+  if (!r.empty()) return Status::Corruption("chunk list: trailing bytes");
+  return Status::OK();
+}
+
+}  // namespace qm

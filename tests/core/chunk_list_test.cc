@@ -1,0 +1,76 @@
+// Chunk-list blocks: content-defined split, round trip, hostile input.
+#include "core/chunk_list.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/support/golden.h"
+
+namespace qm {
+namespace {
+
+std::vector<ChunkRef> Refs(size_t n, int salt) {
+  std::vector<ChunkRef> v;
+  for (size_t i = 0; i < n; i++) v.push_back({Sha256(AsBytes(std::to_string(salt) + ":" + std::to_string(i))), 8192});
+  return v;
+}
+
+std::set<Hash256> BlockIds(const std::vector<ChunkRef>& refs) {
+  std::set<Hash256> ids;
+  for (auto [b, e] : SplitChunkList(refs)) ids.insert(Sha256(EncodeChunkList(refs.data() + b, e - b)));
+  return ids;
+}
+
+TEST(ChunkListTest, BlocksCoverTheListWithinBounds) {
+  auto refs = Refs(20000, 1);
+  auto blocks = SplitChunkList(refs);
+  size_t next = 0;
+  for (size_t i = 0; i < blocks.size(); i++) {
+    EXPECT_EQ(next, blocks[i].first);
+    const size_t len = blocks[i].second - blocks[i].first;
+    EXPECT_LE(len, kChunkListMaxRefs);
+    if (i + 1 < blocks.size()) {
+      EXPECT_GE(len, kChunkListMinRefs);
+    }
+    next = blocks[i].second;
+  }
+  EXPECT_EQ(refs.size(), next);
+  EXPECT_GT(blocks.size(), 20000 / 200);  // about 64 + 16 refs per block
+}
+
+TEST(ChunkListTest, OneChangedChunkChangesOneBlockAndInsertionsResynchronise) {
+  auto refs = Refs(20000, 2);
+  auto before = BlockIds(refs);
+  auto changed = refs;
+  changed[10000].id = Sha256(AsBytes("new page"));
+  auto after = BlockIds(changed);
+  size_t fresh = 0;
+  for (const auto& id : after) fresh += before.count(id) ? 0 : 1;
+  EXPECT_LE(fresh, 2u);
+  auto grown = refs;
+  auto extra = Refs(300, 3);
+  grown.insert(grown.begin() + 5000, extra.begin(), extra.end());
+  fresh = 0;
+  for (const auto& id : BlockIds(grown)) fresh += before.count(id) ? 0 : 1;
+  EXPECT_LE(fresh, 12u) << "only the blocks around the insertion are new";
+}
+
+TEST(ChunkListTest, RoundTripGoldenAndHostileInput) {
+  auto refs = Refs(20, 4);
+  Bytes enc = EncodeChunkList(refs.data(), refs.size());
+  ExpectMatchesGolden("chunk_list_v1.bin", enc);
+  std::vector<ChunkRef> out;
+  ASSERT_TRUE(DecodeChunkList(enc, &out).ok());
+  EXPECT_EQ(refs, out);
+  for (size_t len = 0; len < enc.size(); len++) {
+    std::vector<ChunkRef> o;
+    EXPECT_TRUE(DecodeChunkList(ByteView(enc).first(len), &o).IsCorruption()) << len;
+  }
+  Bytes more = enc;
+  more.push_back(1);
+  EXPECT_TRUE(DecodeChunkList(more, &out).IsCorruption());
+}
+
+}  // namespace
+}  // namespace qm
