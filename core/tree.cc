@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/chunk_list.h"
 #include "core/coding.h"
 #include "core/pack_format.h"
 
@@ -63,6 +64,7 @@ Bytes EncodeTree(const Tree& tree) {
         PutBytes(&out, n.content_id.View());
         if (!n.list_blocks.empty()) {
           out.push_back(1);  // layout: chunk-list blocks
+          PutVarint64(&out, n.list_chunk_count);
           PutVarint64(&out, n.list_blocks.size());
           for (const Hash256& b : n.list_blocks) PutBytes(&out, b.View());
           break;
@@ -119,7 +121,9 @@ Result<Tree> DecodeTree(ByteView data) {
           return Bad("bad chunk-list layout of \"" + n.name + "\"");
         if (layout == 1) {
           uint64_t nblocks;
-          if (!r.ReadVarint64(&nblocks) || nblocks == 0 || nblocks > r.remaining() / 32)
+          if (!r.ReadVarint64(&n.list_chunk_count) || !r.ReadVarint64(&nblocks) || nblocks == 0 ||
+              nblocks > r.remaining() / 32 || n.list_chunk_count < nblocks ||
+              n.list_chunk_count > nblocks * kChunkListMaxRefs || n.list_chunk_count > n.size)
             return Bad("bad chunk-list block count of \"" + n.name + "\"");
           n.list_blocks.resize(static_cast<size_t>(nblocks));
           for (Hash256& b : n.list_blocks) {

@@ -52,6 +52,7 @@ struct Node {
   // blocks (core/chunk_list.h) and EncodeTree writes them instead of
   // `chunks`; DecodeTree then leaves `chunks` empty for the caller to load.
   std::vector<Hash256> list_blocks;
+  uint64_t list_chunk_count = 0;          // file with list_blocks: how many chunks they hold
   Hash256 subtree;                        // dir: id of its Tree blob
   std::string link_target;                // symlink
   std::vector<NodeExtension> extensions;  // sorted by tag, tags unique

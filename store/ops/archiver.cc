@@ -13,6 +13,7 @@
 #include "core/page_chunker.h"
 #include "core/sqlite_extension.h"
 #include "core/tree.h"
+#include "store/ops/chunk_pipeline.h"
 #include "store/ops/sqlite_source.h"
 
 namespace qm {
@@ -90,7 +91,12 @@ struct OpenDatabase {
 class Archiver {
  public:
   Archiver(Repository* repo, const BackupOptions& opt, ProgressSink* progress)
-      : repo_(repo), env_(repo->env()), opt_(opt), progress_(progress), chunker_(repo->config().chunker) {}
+      : repo_(repo),
+        env_(repo->env()),
+        opt_(opt),
+        progress_(progress),
+        chunker_(repo->config().chunker),
+        pipeline_(repo, opt.threads) {}
 
   Result<BackupResult> Run();
 
@@ -115,7 +121,12 @@ class Archiver {
   // and reported with *stored = false.
   Status StoreFile(const std::string& rel, const FileInfo& info, Node* node, bool* stored);
   Result<DirBuild*> EnsureDir(const std::string& rel_dir);
-  Result<std::optional<Node>> ParentNode(const std::string& rel);
+  // `rel`'s node in `snap` (the parent by default), shallow: a file whose
+  // chunk list is in blocks comes back with list_blocks and no chunks.
+  Result<std::optional<Node>> ParentNode(const std::string& rel, const Snapshot* snap = nullptr);
+  // Whether every chunk of `prev` (a node of `snap`) is still in the store,
+  // so the node may be reused: a lost pack must never be silently referenced.
+  Result<bool> ChunksPresent(const Snapshot& snap, const Node& prev);
   Result<Hash256> WriteTree(DirBuild* dir);
   // SQLite databases: the header decides, not the name.
   Result<bool> IsSqlite(const std::string& rel);
@@ -124,20 +135,23 @@ class Archiver {
   Status OpenDatabaseAt(const std::string& rel, const FileInfo& info, bool* opened);
   Status CheckUnchanged(const std::string& rel, OpenDatabase* db);
   Status StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored);
-  // Hashes, deduplicates and stores one chunk; updates the totals.
-  Result<ChunkRef> SaveChunk(ByteView chunk, const std::string& rel);
 
   Repository* repo_;
   Env* env_;
   const BackupOptions& opt_;
   ProgressSink* progress_;
   FastCdcChunker chunker_;
+  ChunkPipeline pipeline_;  // every data chunk goes through it
   int64_t snapshot_time_ = 0;
   BackupResult result_;
   SnapshotTotals totals_;
   DirBuild root_;
   std::optional<Snapshot> parent_;
-  std::map<std::string, std::optional<Tree>> parent_trees_;  // by relative dir
+  // Databases are in every snapshot (hourly --dbs-only and full alike), so
+  // they compare with the latest snapshot of the source, whatever its set.
+  std::optional<Snapshot> db_parent_;
+  std::map<std::string, std::optional<Tree>> parent_trees_;  // by snapshot id + "/" + relative dir
+  std::map<Hash256, bool> still_indexed_;                    // SnapshotChunksStillIndexed, per snapshot
   Bytes buf_;
   std::map<std::string, OpenDatabase> databases_;  // by relative path
   std::set<std::string> failed_databases_;         // could not be opened: already reported
@@ -169,31 +183,49 @@ Result<DirBuild*> Archiver::EnsureDir(const std::string& rel_dir) {
   return dir;
 }
 
-Result<std::optional<Node>> Archiver::ParentNode(const std::string& rel) {
-  if (!parent_ || opt_.force_read) return std::optional<Node>();
+Result<std::optional<Node>> Archiver::ParentNode(const std::string& rel, const Snapshot* snap) {
+  if (snap == nullptr) snap = parent_ ? &*parent_ : nullptr;
+  if (snap == nullptr || opt_.force_read) return std::optional<Node>();
   const size_t slash = rel.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash);
   const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  auto it = parent_trees_.find(dir);
+  const std::string key = snap->id.Hex() + "/" + dir;
+  auto it = parent_trees_.find(key);
   if (it == parent_trees_.end()) {
     std::optional<Tree> tree;
     if (dir.empty()) {
-      QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTree(parent_->record.root_tree));
+      QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTreeShallow(snap->record.root_tree));
       tree = std::move(t);
     } else {
-      QM_ASSIGN_OR_RETURN(auto up, ParentNode(dir));
+      QM_ASSIGN_OR_RETURN(auto up, ParentNode(dir, snap));
       if (up && up->type == NodeType::kDir) {
-        QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTree(up->subtree));
+        QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTreeShallow(up->subtree));
         tree = std::move(t);
       }
     }
-    it = parent_trees_.emplace(dir, std::move(tree)).first;
+    it = parent_trees_.emplace(key, std::move(tree)).first;
   }
   if (!it->second) return std::optional<Node>();
   for (const Node& n : it->second->nodes) {
     if (n.name == name) return std::optional<Node>(n);
   }
   return std::optional<Node>();
+}
+
+Result<bool> Archiver::ChunksPresent(const Snapshot& snap, const Node& prev) {
+  auto known = still_indexed_.find(snap.id);
+  if (known == still_indexed_.end()) {
+    QM_ASSIGN_OR_RETURN(bool indexed, repo_->SnapshotChunksStillIndexed(snap.id));
+    known = still_indexed_.emplace(snap.id, indexed).first;
+  }
+  if (known->second) return true;
+  Node full = prev;
+  QM_RETURN_IF_ERROR(repo_->ExpandChunkList(&full));
+  for (const ChunkRef& c : full.chunks) {
+    QM_ASSIGN_OR_RETURN(bool has, repo_->HasBlob(c.id));
+    if (!has) return false;
+  }
+  return true;
 }
 
 Status Archiver::AddPath(const std::string& rel, bool required, bool quiet, bool logs_filter) {
@@ -307,7 +339,7 @@ Status Archiver::AddEntry(const std::string& rel, const FileInfo& info) {
   if (!stored) return Status::OK();
   totals_.files++;
   totals_.bytes_logical += node.size;
-  totals_.chunks_total += node.chunks.size();
+  totals_.chunks_total += node.list_blocks.empty() ? node.chunks.size() : node.list_chunk_count;
   (*dir)->entries.emplace(name, std::move(node));
   return Status::OK();
 }
@@ -318,19 +350,13 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
   if (prev && prev->type == NodeType::kFile && prev->size == info.size && prev->mtime_ns == info.mtime_ns &&
       prev->ctime_ns == info.ctime_ns && prev->inode == info.inode) {
     // Unchanged since the parent: reuse its chunks, provided the store still
-    // has every one of them (a lost pack must not be silently referenced).
-    bool all_present = true;
-    for (const ChunkRef& c : prev->chunks) {
-      QM_ASSIGN_OR_RETURN(bool has, repo_->HasBlob(c.id));
-      if (!has) {
-        all_present = false;
-        break;
-      }
-    }
+    // has every one of them.
+    QM_ASSIGN_OR_RETURN(bool all_present, ChunksPresent(*parent_, *prev));
     if (all_present) {
       node->size = prev->size;
       node->chunks = prev->chunks;
       node->list_blocks = prev->list_blocks;
+      node->list_chunk_count = prev->list_chunk_count;
       node->content_id = prev->content_id;
       node->extensions = prev->extensions;
       *stored = true;
@@ -349,7 +375,6 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
   size_t start = 0, end = 0;
   bool eof = false;
   uint64_t total = 0;
-  std::vector<ChunkRef> chunks;
   while (true) {
     if (!eof && end - start < max) {
       if (start > 0) {
@@ -359,6 +384,7 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
       }
       auto n = (*file)->Read(buf_.size() - end, buf_.data() + end);
       if (!n.ok()) {
+        QM_RETURN_IF_ERROR(pipeline_.Finish().status().WithContext("store " + rel));  // drop what was queued
         ItemError(rel, n.status());
         return Status::OK();
       }
@@ -369,11 +395,13 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
     if (start == end && eof) break;
     const size_t cut = chunker_.NextCut(ByteView(buf_.data() + start, end - start), eof);
     if (cut == 0) continue;  // need more input
-    QM_ASSIGN_OR_RETURN(ChunkRef ref, SaveChunk(ByteView(buf_.data() + start, cut), rel));
-    chunks.push_back(ref);
+    pipeline_.Submit(ByteView(buf_.data() + start, cut));
     total += cut;
     start += cut;
   }
+  auto stored_refs = pipeline_.Finish();
+  if (!stored_refs.ok()) return stored_refs.status().WithContext("store " + rel);
+  std::vector<ChunkRef> chunks = std::move(stored_refs).value();
   if (total != info.size) {
     Warn(rel + " changed while it was read (" + std::to_string(info.size) + " bytes at start, " +
          std::to_string(total) + " read)");
@@ -384,17 +412,6 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
   *stored = true;
   if (progress_) progress_->FileDone(rel, total, false);
   return Status::OK();
-}
-
-Result<ChunkRef> Archiver::SaveChunk(ByteView chunk, const std::string& rel) {
-  const Hash256 id = Sha256(chunk);
-  auto saved = repo_->SaveBlob(BlobType::kData, id, chunk);
-  if (!saved.ok()) return saved.status().WithContext("store " + rel);
-  if (saved->added) {
-    totals_.chunks_new++;
-    totals_.bytes_added += saved->stored_bytes;
-  }
-  return ChunkRef{id, static_cast<uint32_t>(chunk.size())};
 }
 
 Result<bool> Archiver::IsSqlite(const std::string& rel) {
@@ -439,7 +456,8 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
   // commit in the same clock tick as those stats could otherwise look like no
   // change. Then the read transaction is ended at once.
   if (opt_.force_read) return Status::OK();
-  QM_ASSIGN_OR_RETURN(auto prev, ParentNode(rel));
+  if (!db_parent_) return Status::OK();
+  QM_ASSIGN_OR_RETURN(auto prev, ParentNode(rel, &*db_parent_));
   if (!prev || prev->type != NodeType::kFile || prev->extensions.empty() ||
       prev->extensions.front().tag != kExtSqliteCapture)
     return Status::OK();
@@ -451,14 +469,13 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
   if (!(old->main == main && same_wal && old->main.mtime_ns < settled &&
         (!old->wal_file || old->wal_file->mtime_ns < settled) && old->quick_check == "ok"))
     return Status::OK();
-  for (const ChunkRef& c : prev->chunks) {
-    QM_ASSIGN_OR_RETURN(bool has, repo_->HasBlob(c.id));
-    if (!has) return Status::OK();
-  }
+  QM_ASSIGN_OR_RETURN(bool all_present, ChunksPresent(*db_parent_, *prev));
+  if (!all_present) return Status::OK();
   Node n = NodeFromInfo(prev->name, NodeType::kFile, db->main);
   n.size = prev->size;
   n.chunks = prev->chunks;
   n.list_blocks = prev->list_blocks;
+  n.list_chunk_count = prev->list_chunk_count;
   n.content_id = prev->content_id;
   n.extensions = prev->extensions;
   db->reused = std::move(n);
@@ -502,40 +519,41 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   }
   const SqliteStateInfo& info = src.info();
   PageChunker chunker(PageChunkerParams{}, info.page_size);
-  std::optional<ChunkRef> first;
-  std::vector<ChunkRef> rest;
+  // Page 1 comes last from the stream (SQLite writes it when its copy
+  // commits) but is the file's first chunk.
+  std::optional<size_t> first_slot;
+  size_t submitted = 0;
   Bytes cur;
   uint32_t in_chunk = 0;
-  Status store_error;
   Status streamed = src.Stream([&](uint64_t page_no, ByteView page) -> Status {
     if (page_no == 1) {
-      auto ref = SaveChunk(page, rel);
-      if (!ref.ok()) return store_error = ref.status();
-      first = *ref;
+      first_slot = pipeline_.Submit(page);
+      submitted++;
       return Status::OK();
     }
     cur.insert(cur.end(), page.begin(), page.end());
     in_chunk++;
     if (chunker.CutAfter(page, in_chunk, page_no) || page_no == info.page_count) {
-      auto ref = SaveChunk(cur, rel);
-      if (!ref.ok()) return store_error = ref.status();
-      rest.push_back(*ref);
+      pipeline_.Submit(cur);
+      submitted++;
       cur.clear();
       in_chunk = 0;
     }
     return Status::OK();
   });
-  src.End();
-  if (!store_error.ok()) return store_error;  // the store failed: the whole run fails
-  if (!streamed.ok() || !first || !cur.empty()) {
+  src.End();  // the read transaction is over before the last chunks are stored
+  auto stored_refs = pipeline_.Finish();
+  if (!stored_refs.ok()) return stored_refs.status().WithContext("store " + rel);  // the whole run fails
+  if (!streamed.ok() || !first_slot || !cur.empty()) {
     ItemError(rel, streamed.ok() ? Status::Corruption(Abs(rel), "incomplete page stream") : streamed);
     return Status::OK();
   }
   totals_.bytes_read += info.page_count * info.page_size;
   std::vector<ChunkRef> chunks;
-  chunks.reserve(rest.size() + 1);
-  chunks.push_back(*first);
-  chunks.insert(chunks.end(), rest.begin(), rest.end());
+  chunks.reserve(submitted);
+  chunks.push_back((*stored_refs)[*first_slot]);
+  for (size_t i = 0; i < stored_refs->size(); i++)
+    if (i != *first_slot) chunks.push_back((*stored_refs)[i]);
   ext.page_size = info.page_size;
   ext.page_count = info.page_count;
   ext.data_version = info.data_version;
@@ -572,6 +590,7 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir) {
     // the blocks around it, not a whole database's list.
     if (node.type == NodeType::kFile && node.list_blocks.empty() && node.chunks.size() > kChunkListInlineMax) {
       QM_ASSIGN_OR_RETURN(node.list_blocks, repo_->SaveChunkList(node.chunks, &totals_.bytes_added));
+      node.list_chunk_count = node.chunks.size();
     }
     tree.nodes.push_back(std::move(node));
   }
@@ -619,6 +638,7 @@ Result<BackupResult> Archiver::Run() {
   } else if (same_source != nullptr) {
     parent_ = *same_source;
   }
+  if (same_source != nullptr) db_parent_ = *same_source;
 
   // One point in time for the whole application: the read transactions of
   // all four databases are opened back to back before any is copied. Each
@@ -654,6 +674,8 @@ Result<BackupResult> Archiver::Run() {
   rec.tags.assign(tags.begin(), tags.end());
   if (parent_) rec.parent = parent_->id;
   rec.root_tree = root_tree;
+  totals_.chunks_new += pipeline_.chunks_new();
+  totals_.bytes_added += pipeline_.bytes_added();
   rec.totals = totals_;
   rec.flags =
       (opt_.dbs_only ? uint32_t{kSnapshotDbsOnly} : 0u) | (result_.errors.empty() ? 0u : uint32_t{kSnapshotPartial});

@@ -37,6 +37,7 @@ struct BackupOptions {
   bool force_read = false;               // re-read every file, ignoring the parent
   int log_days = 7;
   int db_busy_timeout_ms = 10000;        // how long to wait for a database lock
+  unsigned threads = 0;                  // hashing/compression workers; 0: one per core
 };
 
 struct BackupItemError {

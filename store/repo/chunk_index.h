@@ -45,6 +45,16 @@ class ChunkIndex {
   // Makes everything added so far durable.
   virtual Status Sync() = 0;
   virtual Result<uint64_t> CountBlobs() = 0;
+
+  // How many packs RemovePack has ever dropped from this index. A snapshot
+  // committed when the count was N still has every chunk indexed while the
+  // count is N: chunks only leave the index with their pack. This lets a
+  // backup trust its parent's chunk lists without one lookup per chunk.
+  virtual Result<uint64_t> PackRemovals() = 0;
+  // Remembers PackRemovals() at the commit of `snapshot` (a cache entry:
+  // lost with the index, in which case callers check chunk by chunk).
+  virtual Status MarkSnapshot(const Hash256& snapshot, uint64_t removals) = 0;
+  virtual Result<std::optional<uint64_t>> SnapshotMark(const Hash256& snapshot) = 0;
 };
 
 // In memory; used by readers when the RocksDB index cannot be opened, and in tests.

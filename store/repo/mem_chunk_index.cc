@@ -35,6 +35,7 @@ class MemChunkIndex final : public ChunkIndex {
       if (b != blobs_.end() && b->second.pack == pack) blobs_.erase(b);
     }
     packs_.erase(it);
+    removals_++;
     return Status::OK();
   }
 
@@ -52,14 +53,34 @@ class MemChunkIndex final : public ChunkIndex {
     return static_cast<uint64_t>(blobs_.size());
   }
 
+  Result<uint64_t> PackRemovals() override {
+    std::lock_guard<std::mutex> l(mu_);
+    return removals_;
+  }
+  Status MarkSnapshot(const Hash256& snapshot, uint64_t removals) override {
+    std::lock_guard<std::mutex> l(mu_);
+    marks_[snapshot] = removals;
+    return Status::OK();
+  }
+  Result<std::optional<uint64_t>> SnapshotMark(const Hash256& snapshot) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = marks_.find(snapshot);
+    if (it == marks_.end()) return std::optional<uint64_t>();
+    return std::optional<uint64_t>(it->second);
+  }
+
  private:
   std::mutex mu_;
+  uint64_t removals_ = 0;
+  std::map<Hash256, uint64_t> marks_;
   std::unordered_map<Hash256, BlobLocation, Hash256Hasher> blobs_;
   std::map<Hash256, std::vector<Hash256>> packs_;
 };
 
 }  // namespace
 
-std::unique_ptr<ChunkIndex> NewMemChunkIndex() { return std::make_unique<MemChunkIndex>(); }
+std::unique_ptr<ChunkIndex> NewMemChunkIndex() {
+  return std::make_unique<MemChunkIndex>();
+}
 
 }  // namespace qm

@@ -30,8 +30,8 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(Env* env, const RepoLayout& 
   if (previous.ok() && !previous->empty()) *stale_holder = DescribeHolder(*previous);
 
   const int64_t now = env->NowUnixNanos() / 1000000000;
-  std::string text = "pid=" + std::to_string(env->ProcessId()) + " host=" + env->HostName() +
-                     " time=" + FormatTimeIso(now) + "\n";
+  std::string text =
+      "pid=" + std::to_string(env->ProcessId()) + " host=" + env->HostName() + " time=" + FormatTimeIso(now) + "\n";
   // Written in place (not atomically renamed): the flock lives on this inode.
   auto file = env->NewWritableFile(path, 0600);
   if (!file.ok()) return file.status().WithContext("write lock file");

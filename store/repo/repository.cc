@@ -273,7 +273,18 @@ Result<Hash256> Repository::CommitSnapshot(const SnapshotRecord& record) {
   // The commit point: the record appears under its final name only after
   // every pack it needs is durable and indexed.
   QM_RETURN_IF_ERROR(WriteFileAtomic(env_, layout_.SnapshotFile(id), encoded, 0600).WithContext("commit snapshot"));
+  // After the commit point; only a cache. If it fails the next backup
+  // checks the parent's chunks one by one, so the error is not the commit's.
+  auto removals = index_->PackRemovals();
+  if (removals.ok()) index_->MarkSnapshot(id, *removals).IgnoreError();
   return id;
+}
+
+Result<bool> Repository::SnapshotChunksStillIndexed(const Hash256& snapshot) {
+  QM_ASSIGN_OR_RETURN(auto mark, index_->SnapshotMark(snapshot));
+  if (!mark) return false;
+  QM_ASSIGN_OR_RETURN(uint64_t removals, index_->PackRemovals());
+  return *mark == removals;
 }
 
 Result<bool> Repository::HasBlob(const Hash256& id) {
@@ -288,26 +299,34 @@ Status Repository::LoadBlob(const Hash256& id, Bytes* out) {
   return pack->ReadBlob(id, loc->offset, loc->stored_len, loc->raw_len, loc->compression, out);
 }
 
-Result<Tree> Repository::LoadTree(const Hash256& id) {
+Result<Tree> Repository::LoadTreeShallow(const Hash256& id) {
   Bytes raw;
   QM_RETURN_IF_ERROR(LoadBlob(id, &raw).WithContext("tree " + id.ShortHex()));
   auto tree = DecodeTree(raw);
   if (!tree.ok()) return tree.status().WithContext("tree " + id.ShortHex());
-  // Files whose chunk list lives in blocks get it loaded and verified here,
-  // so every caller sees whole lists.
-  for (Node& n : tree->nodes) {
-    if (n.type != NodeType::kFile || n.list_blocks.empty()) continue;
-    const std::string ctx = "tree " + id.ShortHex() + ", \"" + n.name + "\"";
-    n.chunks.clear();
-    for (const Hash256& b : n.list_blocks) {
-      QM_RETURN_IF_ERROR(LoadBlob(b, &raw).WithContext(ctx + ", chunk list " + b.ShortHex()));
-      QM_RETURN_IF_ERROR(DecodeChunkList(raw, &n.chunks).WithContext(ctx));
-    }
-    uint64_t total = 0;
-    for (const ChunkRef& c : n.chunks) total += c.raw_len;
-    if (total != n.size || ContentIdOf(n.chunks) != n.content_id)
-      return Status::Corruption(ctx, "chunk list does not match the file's size or content id");
+  return tree;
+}
+
+Status Repository::ExpandChunkList(Node* n) {
+  if (n->type != NodeType::kFile || n->list_blocks.empty() || !n->chunks.empty()) return Status::OK();
+  const std::string ctx = "\"" + n->name + "\"";
+  Bytes raw;
+  std::vector<ChunkRef> chunks;
+  for (const Hash256& b : n->list_blocks) {
+    QM_RETURN_IF_ERROR(LoadBlob(b, &raw).WithContext(ctx + ", chunk list " + b.ShortHex()));
+    QM_RETURN_IF_ERROR(DecodeChunkList(raw, &chunks).WithContext(ctx));
   }
+  uint64_t total = 0;
+  for (const ChunkRef& c : chunks) total += c.raw_len;
+  if (chunks.size() != n->list_chunk_count || total != n->size || ContentIdOf(chunks) != n->content_id)
+    return Status::Corruption(ctx, "chunk list does not match the file's chunk count, size or content id");
+  n->chunks = std::move(chunks);
+  return Status::OK();
+}
+
+Result<Tree> Repository::LoadTree(const Hash256& id) {
+  QM_ASSIGN_OR_RETURN(Tree tree, LoadTreeShallow(id));
+  for (Node& n : tree.nodes) QM_RETURN_IF_ERROR(ExpandChunkList(&n).WithContext("tree " + id.ShortHex()));
   return tree;
 }
 

@@ -90,6 +90,16 @@ class Repository {
   // Loads a tree blob; files whose chunk list is in blocks come back with
   // `chunks` filled in and checked against their size and content id.
   Result<Tree> LoadTree(const Hash256& id);
+  // Loads a tree blob without loading chunk-list blocks: such files come
+  // back with `chunks` empty (see ExpandChunkList).
+  Result<Tree> LoadTreeShallow(const Hash256& id);
+  // Fills a shallow node's `chunks` from its blocks and checks them against
+  // its chunk count, size and content id. No-op for other nodes.
+  Status ExpandChunkList(Node* node);
+  // True when every chunk that `snapshot` references is certainly still in
+  // the index (no pack was removed since it was committed; see the "R" and
+  // "s" keys in docs/format.md). False means "unknown": check each chunk.
+  Result<bool> SnapshotChunksStillIndexed(const Hash256& snapshot);
   // Stores `chunks` as chunk-list blocks (core/chunk_list.h), deduplicated
   // like any blob; returns their ids and adds new stored bytes to *added.
   Result<std::vector<Hash256>> SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added);

@@ -15,6 +15,7 @@ namespace qm {
 namespace {
 
 constexpr std::string_view kVersionKey = "V";
+constexpr std::string_view kRemovalsKey = "R";  // PackRemovals()
 constexpr std::string_view kVersionValue = "qm-snap-index v1";
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
@@ -107,6 +108,10 @@ class RocksChunkIndex final : public ChunkIndex {
       if (loc && loc->pack == pack) batch.Delete(Key('b', id));
     }
     batch.Delete(Key('p', pack));
+    QM_ASSIGN_OR_RETURN(uint64_t removals, PackRemovals());
+    Bytes count;
+    PutVarint64(&count, removals + 1);
+    batch.Put(std::string(kRemovalsKey), ToString(count));
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "chunk index write");
   }
 
@@ -134,7 +139,39 @@ class RocksChunkIndex final : public ChunkIndex {
     return n;
   }
 
+  Result<uint64_t> PackRemovals() override {
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), std::string(kRemovalsKey), &v);
+    if (s.IsNotFound()) return uint64_t{0};
+    if (!s.ok()) return FromRocks(s, "chunk index lookup");
+    return DecodeCount(v);
+  }
+
+  Status MarkSnapshot(const Hash256& snapshot, uint64_t removals) override {
+    if (read_only_) return Status::NotSupported("chunk index is open read-only");
+    Bytes v;
+    PutVarint64(&v, removals);
+    return FromRocks(db_->Put(rocksdb::WriteOptions(), Key('s', snapshot), ToString(v)), "chunk index write");
+  }
+
+  Result<std::optional<uint64_t>> SnapshotMark(const Hash256& snapshot) override {
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('s', snapshot), &v);
+    if (s.IsNotFound()) return std::optional<uint64_t>();
+    if (!s.ok()) return FromRocks(s, "chunk index lookup");
+    QM_ASSIGN_OR_RETURN(uint64_t n, DecodeCount(v));
+    return std::optional<uint64_t>(n);
+  }
+
  private:
+  static std::string ToString(const Bytes& b) { return std::string(b.begin(), b.end()); }
+  static Result<uint64_t> DecodeCount(const std::string& v) {
+    ByteReader r(AsBytes(v));
+    uint64_t n;
+    if (!r.ReadVarint64(&n) || !r.empty()) return Status::Corruption("chunk index", "malformed counter");
+    return n;
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
   bool read_only_;
 };

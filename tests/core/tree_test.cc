@@ -61,9 +61,13 @@ TEST(TreeTest, AFileWithChunkListBlocksRoundTripsWithoutItsInlineList) {
   Tree t = SampleTree();
   Node& f = t.nodes[3];
   f.list_blocks = {Sha256(AsBytes("block1")), Sha256(AsBytes("block2"))};
+  f.list_chunk_count = 2;
   auto dec = DecodeTree(EncodeTree(t));
   ASSERT_TRUE(dec.ok()) << dec.status().ToString();
   EXPECT_EQ(f.list_blocks, dec->nodes[3].list_blocks);
+  EXPECT_EQ(2u, dec->nodes[3].list_chunk_count);
+  f.list_chunk_count = 1;  // fewer chunks than blocks: a lie
+  EXPECT_FALSE(DecodeTree(EncodeTree(t)).ok());
   EXPECT_TRUE(dec->nodes[3].chunks.empty()) << "the caller loads the blocks";
   EXPECT_EQ(f.content_id, dec->nodes[3].content_id);
   EXPECT_EQ(f.size, dec->nodes[3].size);

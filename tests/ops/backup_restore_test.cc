@@ -31,7 +31,9 @@ class Collect : public ProgressSink {
   std::vector<std::pair<std::string, Status>> errors;
 };
 
-int Shell(const std::string& cmd) { return std::system(cmd.c_str()); }
+int Shell(const std::string& cmd) {
+  return std::system(cmd.c_str());
+}
 
 std::string IntegrityCheck(const std::string& db) {
   sqlite3* h = nullptr;
@@ -230,6 +232,64 @@ TEST_F(BackupRestoreTest, AFullRunAfterHourlyRunsComparesWithTheLastFullRun) {
   ASSERT_TRUE(full2.ok());
   EXPECT_EQ(full->snapshot_id, *full2->record.parent);
   EXPECT_EQ(0u, full2->record.totals.bytes_read) << "logs and configs are proven unchanged by the last full run";
+}
+
+// The guide's daily full after hourly --dbs-only runs: the databases the last
+// hourly run captured (and that have settled since) are not read again.
+TEST_F(BackupRestoreTest, AFullRunReusesDatabasesCapturedByTheLatestHourlyRun) {
+  ASSERT_TRUE(DoBackup().ok());
+  ASSERT_EQ(0, Shell("python3 " QMSNAP_SOURCE_DIR "/tools/qm_workload.py mutate " + src_ + " --seed 5 > /dev/null"));
+  // The hour's commits are older than the settle window of the next run.
+  for (const char* db : {"data/quantmesh.db", "data/auth.db", "data/webauthn.db", "logs.db"}) {
+    const std::string p = src_ + "/" + db;
+    fs::last_write_time(p, fs::last_write_time(p) - std::chrono::seconds(10));
+  }
+  BackupOptions hourly;
+  hourly.dbs_only = true;
+  hourly.time_unix = now_ + 3600;
+  auto h = DoBackup(hourly);
+  ASSERT_TRUE(h.ok());
+  BackupOptions daily;
+  daily.time_unix = now_ + 7200;
+  auto full = DoBackup(daily);
+  ASSERT_TRUE(full.ok());
+  ASSERT_EQ(4u, full->databases.size());
+  for (const auto& d : full->databases) EXPECT_TRUE(d.unchanged) << d.path << " was read again";
+  const std::string out = RestoreSnapshot(full->snapshot_id);
+  for (const char* db : {"data/quantmesh.db", "logs.db"})
+    EXPECT_EQ(ReadFileToString(src_ + "/" + db), ReadFileToString(out + "/" + db)) << db;
+}
+
+// A pack lost from the store (deleted by hand, a bad disk) must never be
+// referenced by a later snapshot: the next backup notices the parent's
+// chunks are no longer all present and stores the data again.
+TEST_F(BackupRestoreTest, ABackupAfterALostPackStoresTheDataAgain) {
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok());
+  std::string lost;
+  {
+    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(repo.ok());
+    auto root_tree = (*repo)->LoadTree(first->record.root_tree);
+    ASSERT_TRUE(root_tree.ok());
+    for (const Node& n : root_tree->nodes) {
+      if (n.name != "config.yaml") continue;
+      auto loc = (*repo)->index()->Lookup(n.chunks.at(0).id);
+      ASSERT_TRUE(loc.ok() && loc->has_value());
+      lost = (*repo)->layout().PackFile((*loc)->pack);
+    }
+  }
+  ASSERT_FALSE(lost.empty());
+  ASSERT_TRUE(fs::remove(lost));
+  auto second = DoBackup();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_GT(second->record.totals.bytes_added, 0u) << "the lost data must be stored again";
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  auto report = Check(repo->get(), CheckOptions{true}, nullptr);
+  ASSERT_TRUE(report.ok());
+  for (const auto& d : report->damaged_snapshots) EXPECT_NE(second->snapshot_id, d) << "the new snapshot is whole";
+  const std::string out = RestoreSnapshot(second->snapshot_id);
+  EXPECT_EQ(ReadFileToString(src_ + "/config.yaml"), ReadFileToString(out + "/config.yaml"));
 }
 
 TEST_F(BackupRestoreTest, AMissingOptionalItemIsAWarningNotAFailure) {

@@ -214,6 +214,46 @@ TEST_F(RepositoryTest, DeletedIndexIsRebuiltFromThePacks) {
   Save(repo.get(), data, /*expect_new=*/false);
 }
 
+// A snapshot's chunks are trusted to be indexed only while no pack has been
+// removed since its commit; an index rebuilt without its marks trusts nothing.
+TEST_F(RepositoryTest, SnapshotChunksAreTrustedIndexedOnlyUntilAPackIsRemoved) {
+  Hash256 snap;
+  std::string pack_file;
+  {
+    auto repo = OpenWrite();
+    Hash256 id = Save(repo.get(), RandomBytes(100000, 9));
+    snap = CommitEmpty(repo.get(), 1000);
+    auto still = repo->SnapshotChunksStillIndexed(snap);
+    ASSERT_TRUE(still.ok());
+    EXPECT_TRUE(*still);
+    auto loc = repo->index()->Lookup(id);
+    ASSERT_TRUE(loc.ok() && loc->has_value());
+    pack_file = repo->layout().PackFile((*loc)->pack);
+  }
+  {
+    auto repo = OpenWrite();
+    auto still = repo->SnapshotChunksStillIndexed(snap);
+    ASSERT_TRUE(still.ok());
+    EXPECT_TRUE(*still) << "reopening changes nothing";
+  }
+  ASSERT_TRUE(fs::remove(pack_file));
+  {
+    auto repo = OpenWrite();  // reconciles: the pack is dropped from the index
+    auto still = repo->SnapshotChunksStillIndexed(snap);
+    ASSERT_TRUE(still.ok());
+    EXPECT_FALSE(*still);
+    Hash256 later = CommitEmpty(repo.get(), 2000);
+    auto fresh = repo->SnapshotChunksStillIndexed(later);
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_TRUE(*fresh) << "a snapshot committed after the removal is trusted again";
+  }
+  fs::remove_all(root_ + "/index");
+  auto repo = OpenWrite();
+  auto still = repo->SnapshotChunksStillIndexed(snap);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(*still) << "a rebuilt index has no marks";
+}
+
 TEST_F(RepositoryTest, AMissingPackIsDroppedFromTheIndexSoNothingDedupsAgainstIt) {
   std::string data = RandomBytes(200000, 4);
   Hash256 id;
