@@ -23,9 +23,10 @@ Subcommands
       PRAGMA integrity_check on each database present, plus row counts. Exit 1 if any fails.
   compare A B
       Exit 0 when the regular files under A and B are the same set with the same bytes.
-  page-diff A.db B.db [--page-size N]
+  page-diff A.db B.db [--page-size N] [--dump-changed FILE]
       JSON: pages of each file and how many pages differ. The page size comes from the
-      SQLite header of A (bytes 16-17, 1 meaning 65536) unless given.
+      SQLite header of A (bytes 16-17, 1 meaning 65536) unless given. --dump-changed
+      writes B's changed pages, back to back, to FILE (to measure their compressed size).
 
 Bad arguments exit 2 with usage. Timestamps are naive local time; files are byte-identical
 for the same seed, size and --now (on the same SQLite version and time zone).
@@ -462,10 +463,16 @@ def cmd_page_diff(a):
     pa = (os.path.getsize(a.a) + ps - 1) // ps
     pb = (os.path.getsize(a.b) + ps - 1) // ps
     changed = 0
+    dump = open(a.dump_changed, "wb") if a.dump_changed else None
     with open(a.a, "rb") as x, open(a.b, "rb") as y:
         for _ in range(max(pa, pb)):
-            if x.read(ps) != y.read(ps):
+            pb_page = y.read(ps)
+            if x.read(ps) != pb_page:
                 changed += 1
+                if dump and pb_page:
+                    dump.write(pb_page)
+    if dump:
+        dump.close()
     print(json.dumps({"page_size": ps, "pages_a": pa, "pages_b": pb, "changed": changed,
                       "changed_fraction": round(changed / max(1, pb), 6)}))
 
@@ -495,6 +502,7 @@ def main():
     d.add_argument("a")
     d.add_argument("b")
     d.add_argument("--page-size", type=int, default=0)
+    d.add_argument("--dump-changed", default="")
     a = p.parse_args()
     if a.cmd == "generate":
         if a.leave_wal and a.journal != "wal":
