@@ -27,6 +27,19 @@ struct PageChunkerParams {
   uint32_t max_bytes = 64 * 1024;
 };
 
+// What backups use for databases: one page per chunk for pages of 4 KiB
+// and more, fixed 4 KiB groups for smaller pages. Measured against page
+// groups, page-aligned CDC with larger averages and FastCDC
+// (bench/chunker_compare, docs/performance.md): a trading hour rewrites
+// scattered single pages (index and interior b-tree pages) in place, so any
+// chunk longer than a page stores unchanged neighbours again (2-3x the
+// bytes of the changed pages for 8 KiB averages, 10x for 64 KiB FastCDC),
+// while single pages come within 1.02-1.08x of the changed pages' own
+// compressed size and also deduplicate pages a VACUUM moved. The price is a
+// longer chunk list (36 bytes per page), which chunk-list blocks share
+// between snapshots.
+inline constexpr PageChunkerParams kDatabaseChunking{4 * 1024, 4 * 1024, 32 * 1024};
+
 class PageChunker {
  public:
   // REQUIRES: page_size is a power of two in [512, 65536].

@@ -518,7 +518,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
     return Status::OK();
   }
   const SqliteStateInfo& info = src.info();
-  PageChunker chunker(PageChunkerParams{}, info.page_size);
+  PageChunker chunker(kDatabaseChunking, info.page_size);
   // Page 1 comes last from the stream (SQLite writes it when its copy
   // commits) but is the file's first chunk.
   std::optional<size_t> first_slot;

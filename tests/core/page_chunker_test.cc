@@ -80,5 +80,21 @@ TEST(PageChunkerTest, LargePagesAreOnePageChunks) {
   EXPECT_TRUE(c.CutAfter(AsBytes(RandomBytes(65536, 5)), 1, 7));
 }
 
+TEST(PageChunkerTest, DatabaseChunkingIsOnePagePerChunkFrom4KiBAndFixed4KiBGroupsBelow) {
+  for (uint32_t ps : {4096u, 8192u, 65536u}) {
+    PageChunker c(kDatabaseChunking, ps);
+    for (uint64_t p = 2; p < 200; p++)
+      EXPECT_TRUE(c.CutAfter(AsBytes(RandomBytes(ps, p)), 1, p)) << ps << " page " << p;
+  }
+  for (uint32_t ps : {512u, 1024u, 2048u}) {
+    PageChunker c(kDatabaseChunking, ps);
+    const uint32_t group = 4096 / ps;
+    for (uint64_t p = 2; p < 200; p++) {
+      const uint32_t in_chunk = static_cast<uint32_t>((p - 2) % group) + 1;
+      EXPECT_EQ(in_chunk == group, c.CutAfter(AsBytes(RandomBytes(ps, p)), in_chunk, p)) << ps << " page " << p;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace qm
