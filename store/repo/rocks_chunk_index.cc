@@ -15,8 +15,8 @@ namespace qm {
 namespace {
 
 constexpr std::string_view kVersionKey = "V";
-constexpr std::string_view kRemovalsKey = "R";  // PackRemovals()
-constexpr std::string_view kVersionValue = "qm-snap-index v1";
+constexpr std::string_view kRemovalsKey = "R";                  // PackRemovals()
+constexpr std::string_view kVersionValue = "qm-snap-index v2";  // v2: "P" keys
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
@@ -87,6 +87,7 @@ class RocksChunkIndex final : public ChunkIndex {
       batch.Put(Key('b', e.id), EncodeLocation({pack, e.offset, e.stored_len, e.raw_len, e.type, e.compression}));
     }
     batch.Put(Key('p', pack), rocksdb::Slice(reinterpret_cast<const char*>(ids.data()), ids.size()));
+    batch.Put(Key('P', pack), rocksdb::Slice());  // ListPacks reads these, not the id lists
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "chunk index write");
   }
 
@@ -108,6 +109,7 @@ class RocksChunkIndex final : public ChunkIndex {
       if (loc && loc->pack == pack) batch.Delete(Key('b', id));
     }
     batch.Delete(Key('p', pack));
+    batch.Delete(Key('P', pack));
     QM_ASSIGN_OR_RETURN(uint64_t removals, PackRemovals());
     Bytes count;
     PutVarint64(&count, removals + 1);
@@ -118,7 +120,7 @@ class RocksChunkIndex final : public ChunkIndex {
   Result<std::vector<Hash256>> ListPacks() override {
     std::vector<Hash256> out;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek("p"); it->Valid() && it->key().starts_with("p"); it->Next()) {
+    for (it->Seek("P"); it->Valid() && it->key().starts_with("P"); it->Next()) {
       if (it->key().size() != 33) return Status::Corruption("chunk index", "malformed pack key");
       out.push_back(*Hash256::FromBytes(AsBytes(std::string_view(it->key().data() + 1, 32))));
     }
