@@ -26,6 +26,9 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   if (!file.ok()) return file.status().WithContext("restore " + rel);
   Status s;
   Bytes chunk;
+  // Database chunks are single 4 KiB pages: gather them into 1 MiB writes.
+  Bytes out;
+  out.reserve(1 << 20);
   uint64_t written = 0;
   for (const ChunkRef& c : node.chunks) {
     s = repo_->LoadBlob(c.id, &chunk);
@@ -34,10 +37,15 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
       s = Status::Corruption("chunk " + c.id.ShortHex(), "size differs from the manifest");
       break;
     }
-    s = (*file)->Append(chunk);
-    if (!s.ok()) break;
+    out.insert(out.end(), chunk.begin(), chunk.end());
     written += chunk.size();
+    if (out.size() >= (1 << 20)) {
+      s = (*file)->Append(out);
+      if (!s.ok()) break;
+      out.clear();
+    }
   }
+  if (s.ok() && !out.empty()) s = (*file)->Append(out);
   if (s.ok() && (written != node.size || ContentIdOf(node.chunks) != node.content_id)) {
     s = Status::Corruption("manifest entry does not match its chunks");
   }
@@ -72,9 +80,7 @@ Status Restorer::RestoreTree(const Hash256& tree_id, const std::string& dir, con
         QM_RETURN_IF_ERROR(env_->SetMtime(path, node.mtime_ns));
         result.dirs++;
         break;
-      case NodeType::kFile:
-        QM_RETURN_IF_ERROR(RestoreFile(node, path, child_rel));
-        break;
+      case NodeType::kFile: QM_RETURN_IF_ERROR(RestoreFile(node, path, child_rel)); break;
       case NodeType::kSymlink:
         QM_RETURN_IF_ERROR(env_->CreateSymlink(node.link_target, path).WithContext("restore " + child_rel));
         QM_RETURN_IF_ERROR(env_->SetMtime(path, node.mtime_ns));
