@@ -42,7 +42,10 @@ void PrintJson(const BackupResult& r) {
   j.Key("short_id").String(r.snapshot_id.ShortHex());
   j.Key("time").String(FormatTimeIso(r.record.time_unix));
   j.Key("parent");
-  if (r.record.parent) j.String(r.record.parent->Hex()); else j.Null();
+  if (r.record.parent)
+    j.String(r.record.parent->Hex());
+  else
+    j.Null();
   j.Key("files").Uint(t.files);
   j.Key("dirs").Uint(t.dirs);
   j.Key("bytes_logical").Uint(t.bytes_logical);
@@ -62,6 +65,7 @@ void PrintJson(const BackupResult& r) {
     j.Key("page_count").Uint(d.page_count);
     j.Key("journal_mode").String(d.wal ? "wal" : "rollback");
     j.Key("quick_check").String(d.quick_check);
+    j.Key("chunks_unchanged").Uint(d.chunks_unchanged);
     j.EndObject();
   }
   j.EndArray();

@@ -11,6 +11,7 @@
 #include "core/chunk_list.h"
 #include "core/fastcdc_chunker.h"
 #include "core/page_chunker.h"
+#include "core/page_fingerprints.h"
 #include "core/sqlite_extension.h"
 #include "core/tree.h"
 #include "store/ops/chunk_pipeline.h"
@@ -135,6 +136,15 @@ class Archiver {
   Status OpenDatabaseAt(const std::string& rel, const FileInfo& info, bool* opened);
   Status CheckUnchanged(const std::string& rel, OpenDatabase* db);
   Status StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored);
+  struct ParentFingerprints {
+    std::vector<ChunkRef> chunks;
+    std::vector<uint64_t> fingerprints;  // same length as chunks, or both empty
+  };
+  Hash256 FingerprintKey(const std::string& rel) const;
+  // The parent capture's chunks and their fingerprints, when the cache holds
+  // them for exactly that capture and its chunks are all still stored;
+  // otherwise empty (every chunk is then hashed). Only store errors fail.
+  Status LoadParentFingerprints(const std::string& rel, uint32_t page_size, ParentFingerprints* out);
 
   Repository* repo_;
   Env* env_;
@@ -483,6 +493,31 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
   return Status::OK();
 }
 
+Hash256 Archiver::FingerprintKey(const std::string& rel) const {
+  const std::string name = std::string("page-fingerprints") + '\0' + opt_.source + '\0' + rel;
+  return Sha256(AsBytes(name));
+}
+
+Status Archiver::LoadParentFingerprints(const std::string& rel, uint32_t page_size, ParentFingerprints* out) {
+  out->chunks.clear();
+  out->fingerprints.clear();
+  if (opt_.force_read || !db_parent_) return Status::OK();
+  QM_ASSIGN_OR_RETURN(auto prev, ParentNode(rel, &*db_parent_));
+  if (!prev || prev->type != NodeType::kFile) return Status::OK();
+  auto cached = repo_->GetCacheRecord(FingerprintKey(rel));
+  if (!cached.ok() || !*cached) return Status::OK();
+  auto fp = DecodePageFingerprints(**cached);
+  if (!fp.ok() || fp->content_id != prev->content_id || fp->page_size != page_size) return Status::OK();
+  QM_ASSIGN_OR_RETURN(bool present, ChunksPresent(*db_parent_, *prev));
+  if (!present) return Status::OK();
+  Node full = *prev;
+  QM_RETURN_IF_ERROR(repo_->ExpandChunkList(&full));
+  if (full.chunks.size() != fp->chunks.size()) return Status::OK();
+  out->chunks = std::move(full.chunks);
+  out->fingerprints = std::move(fp->chunks);
+  return Status::OK();
+}
+
 Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored) {
   *stored = false;
   SqliteSource& src = *db->source;
@@ -519,6 +554,22 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   }
   const SqliteStateInfo& info = src.info();
   PageChunker chunker(kDatabaseChunking, info.page_size);
+  // Chunks whose fingerprint equals the parent capture's chunk at the same
+  // position reuse its ref: no SHA-256, lookup or zstd for unchanged pages.
+  ParentFingerprints parent;
+  QM_RETURN_IF_ERROR(LoadParentFingerprints(rel, info.page_size, &parent));
+  PageFingerprints fps;
+  fps.page_size = info.page_size;
+  auto submit = [&](ByteView chunk, size_t k) -> size_t {
+    if (fps.chunks.size() <= k) fps.chunks.resize(k + 1);
+    const uint64_t x = Xxh3_64(chunk);
+    fps.chunks[k] = x;
+    if (k < parent.fingerprints.size() && parent.fingerprints[k] == x && parent.chunks[k].raw_len == chunk.size()) {
+      report.chunks_unchanged++;
+      return pipeline_.SubmitKnown(parent.chunks[k]);
+    }
+    return pipeline_.Submit(chunk);
+  };
   // Page 1 comes last from the stream (SQLite writes it when its copy
   // commits) but is the file's first chunk.
   std::optional<size_t> first_slot;
@@ -527,14 +578,14 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   uint32_t in_chunk = 0;
   Status streamed = src.Stream([&](uint64_t page_no, ByteView page) -> Status {
     if (page_no == 1) {
-      first_slot = pipeline_.Submit(page);
+      first_slot = submit(page, 0);
       submitted++;
       return Status::OK();
     }
     cur.insert(cur.end(), page.begin(), page.end());
     in_chunk++;
     if (chunker.CutAfter(page, in_chunk, page_no) || page_no == info.page_count) {
-      pipeline_.Submit(cur);
+      submit(cur, submitted + (first_slot ? 0 : 1));
       submitted++;
       cur.clear();
       in_chunk = 0;
@@ -564,6 +615,11 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   node->content_id = ContentIdOf(chunks);
   node->chunks = std::move(chunks);
   node->extensions = {NodeExtension{kExtSqliteCapture, EncodeSqliteCaptureExt(ext)}};
+  if (fps.chunks.size() == node->chunks.size()) {
+    fps.content_id = node->content_id;
+    // Only a cache: a failure costs the next run its shortcut, nothing else.
+    repo_->PutCacheRecord(FingerprintKey(rel), EncodePageFingerprints(fps)).IgnoreError();
+  }
   report.page_size = info.page_size;
   report.page_count = info.page_count;
   report.wal = info.wal;

@@ -33,11 +33,11 @@ struct BackupOptions {
   std::vector<std::string> extra_paths;  // relative to source; files or directories
   std::vector<std::string> excludes;     // glob patterns; match the relative path or the base name
   std::vector<std::string> tags;
-  std::optional<int64_t> time_unix;      // snapshot time; default now
-  bool force_read = false;               // re-read every file, ignoring the parent
+  std::optional<int64_t> time_unix;  // snapshot time; default now
+  bool force_read = false;           // re-read every file, ignoring the parent
   int log_days = 7;
-  int db_busy_timeout_ms = 10000;        // how long to wait for a database lock
-  unsigned threads = 0;                  // hashing/compression workers; 0: one per core
+  int db_busy_timeout_ms = 10000;  // how long to wait for a database lock
+  unsigned threads = 0;            // hashing/compression workers; 0: one per core
 };
 
 struct BackupItemError {
@@ -47,13 +47,14 @@ struct BackupItemError {
 
 // How one SQLite database was taken (for --json and the operator).
 struct DatabaseCapture {
-  std::string path;           // relative to the source
-  bool unchanged = false;     // proven unchanged since the parent: not read
-  double read_hold_ms = 0;    // how long its read transaction was held
+  std::string path;         // relative to the source
+  bool unchanged = false;   // proven unchanged since the parent: not read
+  double read_hold_ms = 0;  // how long its read transaction was held
   uint32_t page_size = 0;
   uint64_t page_count = 0;
   bool wal = false;
   std::string quick_check;
+  uint64_t chunks_unchanged = 0;  // chunks reused by fingerprint, not hashed or stored
 };
 
 struct BackupResult {

@@ -24,19 +24,47 @@ ChunkPipeline::~ChunkPipeline() {
 size_t ChunkPipeline::Submit(ByteView chunk) {
   std::unique_lock<std::mutex> l(mu_);
   // Admit a chunk when the budget allows, or when nothing is in flight (a
-  // chunk larger than the budget must still get through).
-  done_cv_.wait(l, [&] { return inflight_bytes_ == 0 || inflight_bytes_ + chunk.size() <= max_inflight_bytes_; });
+  // chunk larger than the budget must still get through). Before waiting,
+  // hand the partial batch to the workers: it is what they must finish.
+  auto admitted = [&] { return inflight_bytes_ == 0 || inflight_bytes_ + chunk.size() <= max_inflight_bytes_; };
+  if (!admitted()) {
+    PushBatchLocked();
+    work_cv_.notify_one();
+    done_cv_.wait(l, admitted);
+  }
   const size_t slot = submitted_++;
   refs_.emplace_back();
   inflight_bytes_ += chunk.size();
-  queue_.push_back(Task{slot, Bytes(chunk.begin(), chunk.end())});
-  l.unlock();
-  work_cv_.notify_one();
+  batch_.slots.push_back(slot);
+  batch_.data.insert(batch_.data.end(), chunk.begin(), chunk.end());
+  batch_.lens.push_back(static_cast<uint32_t>(chunk.size()));
+  if (batch_.data.size() >= std::min(kBatchBytes, max_inflight_bytes_ / 4)) {
+    PushBatchLocked();
+    l.unlock();
+    work_cv_.notify_one();
+  }
   return slot;
+}
+
+size_t ChunkPipeline::SubmitKnown(const ChunkRef& ref) {
+  std::lock_guard<std::mutex> l(mu_);
+  const size_t slot = submitted_++;
+  refs_.push_back(ref);
+  completed_++;
+  return slot;
+}
+
+// REQUIRES: mu_ held.
+void ChunkPipeline::PushBatchLocked() {
+  if (batch_.lens.empty()) return;
+  queue_.push_back(std::move(batch_));
+  batch_ = Task{};
 }
 
 Result<std::vector<ChunkRef>> ChunkPipeline::Finish() {
   std::unique_lock<std::mutex> l(mu_);
+  PushBatchLocked();
+  work_cv_.notify_all();
   done_cv_.wait(l, [&] { return completed_ == submitted_; });
   std::vector<ChunkRef> refs = std::move(refs_);
   refs_.clear();
@@ -48,35 +76,42 @@ Result<std::vector<ChunkRef>> ChunkPipeline::Finish() {
 void ChunkPipeline::Work() {
   while (true) {
     Task task;
+    bool skip;
     {
       std::unique_lock<std::mutex> l(mu_);
       work_cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
-      if (!error_.ok()) {  // a store error already ended this run
-        inflight_bytes_ -= task.data.size();
-        completed_++;
-        l.unlock();
-        done_cv_.notify_all();
-        continue;
+      skip = !error_.ok();  // a store error already ended this run: drop the rest
+    }
+    std::vector<ChunkRef> refs(task.lens.size());
+    uint64_t chunks_new = 0, bytes_added = 0;
+    Status error;
+    size_t off = 0;
+    for (size_t i = 0; i < task.lens.size() && !skip && error.ok(); i++) {
+      const ByteView chunk(task.data.data() + off, task.lens[i]);
+      off += task.lens[i];
+      const Hash256 id = Sha256(chunk);
+      auto saved = repo_->SaveBlob(BlobType::kData, id, chunk);
+      if (!saved.ok()) {
+        error = saved.status();
+        break;
+      }
+      refs[i] = ChunkRef{id, task.lens[i]};
+      if (saved->added) {
+        chunks_new++;
+        bytes_added += saved->stored_bytes;
       }
     }
-    const Hash256 id = Sha256(task.data);
-    auto saved = repo_->SaveBlob(BlobType::kData, id, task.data);
     {
       std::lock_guard<std::mutex> l(mu_);
-      if (saved.ok()) {
-        refs_[task.slot] = ChunkRef{id, static_cast<uint32_t>(task.data.size())};
-        if (saved->added) {
-          chunks_new_++;
-          bytes_added_ += saved->stored_bytes;
-        }
-      } else if (error_.ok()) {
-        error_ = saved.status();
-      }
+      for (size_t i = 0; i < refs.size(); i++) refs_[task.slots[i]] = refs[i];
+      chunks_new_ += chunks_new;
+      bytes_added_ += bytes_added;
+      if (!error.ok() && error_.ok()) error_ = error;
       inflight_bytes_ -= task.data.size();
-      completed_++;
+      completed_ += task.lens.size();
     }
     done_cv_.notify_all();
   }

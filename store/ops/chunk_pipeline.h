@@ -42,6 +42,9 @@ class ChunkPipeline {
   // Queues a copy of `chunk`; returns its position among the chunks
   // submitted since the last Finish().
   size_t Submit(ByteView chunk);
+  // Takes the next position for a chunk already known to be stored (its
+  // ref proven by the caller); no hashing, no store access.
+  size_t SubmitKnown(const ChunkRef& ref);
   // Waits for every submitted chunk; returns their refs in submission order
   // (or the first error) and starts a new batch.
   Result<std::vector<ChunkRef>> Finish();
@@ -53,10 +56,15 @@ class ChunkPipeline {
   unsigned threads() const { return static_cast<unsigned>(workers_.size()); }
 
  private:
+  // Consecutive chunks travel together (up to kBatchBytes), so a 4 KiB
+  // database page does not cost a queue round trip and two wake-ups.
+  static constexpr size_t kBatchBytes = 256 * 1024;
   struct Task {
-    size_t slot;
-    Bytes data;
+    std::vector<size_t> slots;   // positions of the chunks
+    Bytes data;                  // the chunks, back to back
+    std::vector<uint32_t> lens;  // their lengths
   };
+  void PushBatchLocked();
   void Work();
 
   Repository* repo_;
@@ -64,6 +72,7 @@ class ChunkPipeline {
   std::condition_variable work_cv_;  // tasks queued or stopping
   std::condition_variable done_cv_;  // a task finished
   std::deque<Task> queue_;
+  Task batch_;                  // being filled by Submit
   std::vector<ChunkRef> refs_;  // by slot
   size_t submitted_ = 0;        // in this batch
   size_t completed_ = 0;        // in this batch

@@ -37,8 +37,8 @@ struct SqliteStateInfo {
   uint32_t page_size = 0;
   uint64_t page_count = 0;
   int64_t data_version = 0;
-  bool wal = false;            // journal_mode is WAL
-  std::string quick_check;     // "ok" or the first problems found
+  bool wal = false;         // journal_mode is WAL
+  std::string quick_check;  // "ok" or the first problems found
   double read_hold_ms = 0;
 };
 

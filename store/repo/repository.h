@@ -100,6 +100,9 @@ class Repository {
   // the index (no pack was removed since it was committed; see the "R" and
   // "s" keys in docs/format.md). False means "unknown": check each chunk.
   Result<bool> SnapshotChunksStillIndexed(const Hash256& snapshot);
+  // The local cache (page fingerprints; docs/format.md "Chunk index").
+  Status PutCacheRecord(const Hash256& key, ByteView value) { return index_->PutCacheRecord(key, value); }
+  Result<std::optional<Bytes>> GetCacheRecord(const Hash256& key) { return index_->GetCacheRecord(key); }
   // Stores `chunks` as chunk-list blocks (core/chunk_list.h), deduplicated
   // like any blob; returns their ids and adds new stored bytes to *added.
   Result<std::vector<Hash256>> SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added);

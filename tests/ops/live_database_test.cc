@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/chunk_list.h"
+#include "core/page_fingerprints.h"
 #include "store/ops/archiver.h"
 #include "store/ops/restorer.h"
 #include "tests/support/test_util.h"
@@ -255,6 +256,76 @@ TEST_F(LiveDatabaseTest, OneChangedRowRewritesOnlyAFewChunkListBlocks) {
   EXPECT_GE(fresh, 1u) << "the changed row must show up in some block";
   EXPECT_LE(fresh, 3u) << "of " << b.size() << " blocks";
   EXPECT_EQ(chunks_b, chunks_a);
+}
+
+// Unchanged pages are recognised by their fingerprint and not hashed or
+// stored again; the changed ones are, and the result restores exactly. A
+// cache record that does not describe the parent capture is ignored.
+TEST_F(LiveDatabaseTest, UnchangedPagesAreReusedByFingerprintAndChangedOnesAreStored) {
+  const std::string path = src_ + "/data/quantmesh.db";
+  MakeSqliteDatabase(path, 50000, 8);
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(1u, first->databases.size());
+  EXPECT_EQ(0u, first->databases[0].chunks_unchanged) << "no parent yet";
+  const uint64_t pages = first->databases[0].page_count;
+  for (int round = 0; round < 3; round++) {
+    SCOPED_TRACE(round);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+    Exec(db, "UPDATE trades SET v = 'round " + std::to_string(round) +
+                 "' WHERE id = " + std::to_string(1000 + round * 20000));
+    sqlite3_close(db);
+    auto b = DoBackup();
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    ASSERT_EQ(1u, b->databases.size());
+    const auto& d = b->databases[0];
+    EXPECT_FALSE(d.unchanged);
+    EXPECT_GE(d.chunks_unchanged + 4, pages) << "only the changed pages are hashed";
+    EXPECT_LT(d.chunks_unchanged, pages) << "the changed pages are";
+    const std::string out = RestoreTo(b->snapshot_id);
+    EXPECT_EQ(ReadFileToString(path), ReadFileToString(out + "/data/quantmesh.db"));
+  }
+  // Poison every cache record: the next backup must hash everything and still be exact.
+  {
+    auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
+    ASSERT_TRUE(repo.ok());
+    PageFingerprints junk;
+    junk.page_size = 4096;
+    junk.content_id = Sha256(AsBytes("not the parent"));
+    junk.chunks.assign(pages, 0);
+    const std::string key = std::string("page-fingerprints") + '\0' + src_ + '\0' + "data/quantmesh.db";
+    ASSERT_TRUE((*repo)->PutCacheRecord(Sha256(AsBytes(key)), EncodePageFingerprints(junk)).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+    Exec(db, "UPDATE trades SET v = 'after junk' WHERE id = 7");
+    sqlite3_close(db);
+  }
+  auto b = DoBackup();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(0u, b->databases[0].chunks_unchanged) << "a record for another capture is not trusted";
+  const std::string out = RestoreTo(b->snapshot_id);
+  EXPECT_EQ(ReadFileToString(path), ReadFileToString(out + "/data/quantmesh.db"));
+}
+
+// --force-read (the guide's daily full) hashes every page again.
+TEST_F(LiveDatabaseTest, ForceReadBypassesFingerprints) {
+  const std::string path = src_ + "/data/quantmesh.db";
+  MakeSqliteDatabase(path, 20000, 9);
+  ASSERT_TRUE(DoBackup().ok());
+  auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
+  ASSERT_TRUE(repo.ok());
+  BackupOptions opt;
+  opt.source = src_;
+  opt.dbs_only = true;
+  opt.force_read = true;
+  auto b = Backup(repo->get(), opt, nullptr);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(1u, b->databases.size());
+  EXPECT_FALSE(b->databases[0].unchanged);
+  EXPECT_EQ(0u, b->databases[0].chunks_unchanged);
 }
 
 TEST_F(LiveDatabaseTest, CorruptDatabasesAreClearErrorsAndTheRestIsStillTaken) {

@@ -1,0 +1,44 @@
+// Page fingerprints: golden bytes, round trip, hostile input.
+#include "core/page_fingerprints.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/golden.h"
+
+namespace qm {
+namespace {
+
+PageFingerprints Sample() {
+  PageFingerprints fp;
+  fp.content_id = Sha256(AsBytes("capture"));
+  fp.page_size = 4096;
+  fp.chunks = {0, 1, 0x0123456789abcdefull, ~0ull, Xxh3_64(AsBytes("page"))};
+  return fp;
+}
+
+TEST(PageFingerprintsTest, EncodingRoundTripsAndMatchesGolden) {
+  const Bytes enc = EncodePageFingerprints(Sample());
+  ExpectMatchesGolden("page_fingerprints_v1.bin", enc);
+  auto dec = DecodePageFingerprints(enc);
+  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  EXPECT_EQ(Sample(), *dec);
+}
+
+TEST(PageFingerprintsTest, EveryTruncationAndBadHeaderIsRejected) {
+  const Bytes enc = EncodePageFingerprints(Sample());
+  for (size_t n = 0; n < enc.size(); n++) {
+    EXPECT_FALSE(DecodePageFingerprints(ByteView(enc.data(), n)).ok()) << "truncated to " << n;
+  }
+  Bytes longer = enc;
+  longer.push_back(0);
+  EXPECT_FALSE(DecodePageFingerprints(longer).ok()) << "trailing byte";
+  Bytes bad_version = enc;
+  bad_version[4] = 2;
+  EXPECT_FALSE(DecodePageFingerprints(bad_version).ok());
+  PageFingerprints odd = Sample();
+  odd.page_size = 3000;
+  EXPECT_FALSE(DecodePageFingerprints(EncodePageFingerprints(odd)).ok()) << "page size not a power of two";
+}
+
+}  // namespace
+}  // namespace qm
