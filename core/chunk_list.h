@@ -4,9 +4,9 @@
 // refs, ~4.7 MB) would be written again every hour for a few MB of change.
 //
 // The list is split where the content says (after a chunk whose id's last
-// byte has its low 6 bits zero; at least kMinRefs, at most kMaxRefs refs per
-// block), so a change in one region of a file changes only the block(s)
-// holding its refs, and inserted refs re-synchronise at the next cut.
+// byte has its low 3 bits zero; see the constants below), so a change in
+// one region of a file changes only the block(s) holding its refs, and
+// inserted refs re-synchronise at the next cut.
 // Format in docs/format.md, "Chunk-list blocks". Decoder treats input as hostile.
 #pragma once
 
@@ -19,8 +19,18 @@
 
 namespace qm {
 
-inline constexpr size_t kChunkListMinRefs = 16;
+// Format limit: a block never holds more refs than this (decoders refuse more).
 inline constexpr size_t kChunkListMaxRefs = 512;
+// How SplitChunkList cuts: at least kChunkListMinRefs refs, a cut after a
+// ref whose id's last byte has its low 3 bits zero, at most
+// kChunkListSplitMaxRefs (average ~10 refs, ~360 bytes). Small blocks,
+// because an hour's changed database pages are scattered over the whole
+// file: on the 1 GiB generated set 3,884 changed pages touch most blocks of
+// ~80 refs (5.9 MB of list rewritten per hour) but few of ~10 (2.3 MB,
+// counting the larger tree node). Simulated in docs/performance.md.
+inline constexpr size_t kChunkListMinRefs = 2;
+inline constexpr uint8_t kChunkListCutMask = 7;
+inline constexpr size_t kChunkListSplitMaxRefs = 64;
 // Files with more chunks than this get their list in blocks.
 inline constexpr size_t kChunkListInlineMax = 64;
 

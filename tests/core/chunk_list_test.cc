@@ -29,7 +29,7 @@ TEST(ChunkListTest, BlocksCoverTheListWithinBounds) {
   for (size_t i = 0; i < blocks.size(); i++) {
     EXPECT_EQ(next, blocks[i].first);
     const size_t len = blocks[i].second - blocks[i].first;
-    EXPECT_LE(len, kChunkListMaxRefs);
+    EXPECT_LE(len, kChunkListSplitMaxRefs);
     if (i + 1 < blocks.size()) {
       EXPECT_GE(len, kChunkListMinRefs);
     }
@@ -53,7 +53,9 @@ TEST(ChunkListTest, OneChangedChunkChangesOneBlockAndInsertionsResynchronise) {
   grown.insert(grown.begin() + 5000, extra.begin(), extra.end());
   fresh = 0;
   for (const auto& id : BlockIds(grown)) fresh += before.count(id) ? 0 : 1;
-  EXPECT_LE(fresh, 12u) << "only the blocks around the insertion are new";
+  size_t holding_inserted = 0;
+  for (auto [b, e] : SplitChunkList(grown)) holding_inserted += (b < 5300 && e > 5000) ? 1 : 0;
+  EXPECT_LE(fresh, holding_inserted + 2) << "only the blocks around the insertion are new";
 }
 
 TEST(ChunkListTest, RoundTripGoldenAndHostileInput) {
