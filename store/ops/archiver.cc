@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_set>
 
 #include "core/chunk_list.h"
 #include "core/fastcdc_chunker.h"
@@ -161,7 +162,9 @@ class Archiver {
   // they compare with the latest snapshot of the source, whatever its set.
   std::optional<Snapshot> db_parent_;
   std::map<std::string, std::optional<Tree>> parent_trees_;  // by snapshot id + "/" + relative dir
-  std::map<Hash256, bool> still_indexed_;                    // SnapshotChunksStillIndexed, per snapshot
+  std::map<Hash256, bool> still_indexed_;
+  std::unordered_set<Hash256, Hash256Hasher> stored_blocks_;  // chunk-list blocks known to be stored //
+                                                              // SnapshotChunksStillIndexed, per snapshot
   Bytes buf_;
   std::map<std::string, OpenDatabase> databases_;  // by relative path
   std::set<std::string> failed_databases_;         // could not be opened: already reported
@@ -515,6 +518,8 @@ Status Archiver::LoadParentFingerprints(const std::string& rel, uint32_t page_si
   if (full.chunks.size() != fp->chunks.size()) return Status::OK();
   out->chunks = std::move(full.chunks);
   out->fingerprints = std::move(fp->chunks);
+  // Just loaded, so in the store: the new list's unchanged blocks need no lookup.
+  stored_blocks_.insert(prev->list_blocks.begin(), prev->list_blocks.end());
   return Status::OK();
 }
 
@@ -645,7 +650,7 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir) {
     // Long chunk lists go into shared blocks: an hour's change rewrites only
     // the blocks around it, not a whole database's list.
     if (node.type == NodeType::kFile && node.list_blocks.empty() && node.chunks.size() > kChunkListInlineMax) {
-      QM_ASSIGN_OR_RETURN(node.list_blocks, repo_->SaveChunkList(node.chunks, &totals_.bytes_added));
+      QM_ASSIGN_OR_RETURN(node.list_blocks, repo_->SaveChunkList(node.chunks, &totals_.bytes_added, &stored_blocks_));
       node.list_chunk_count = node.chunks.size();
     }
     tree.nodes.push_back(std::move(node));

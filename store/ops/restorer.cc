@@ -1,6 +1,7 @@
 #include "store/ops/restorer.h"
 
 #include <algorithm>
+#include <memory>
 #include <thread>
 
 #include "core/tree.h"
@@ -28,51 +29,72 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   auto file = env_->NewWritableFile(tmp, 0600);
   if (!file.ok()) return file.status().WithContext("restore " + rel);
   // Chunks are loaded (index lookup, read, decompress, SHA-256 check) by
-  // one thread per core over windows of up to 8 MiB / 1024 chunks, then
-  // written in order as 1 MiB appends. Memory stays bounded by the window.
+  // one thread per core over windows of up to 8 MiB / 1024 chunks; while a
+  // window is written (in order, 1 MiB appends) the next one is loading.
+  // Memory stays bounded by two windows.
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  struct Window {
+    size_t begin = 0, end = 0;
+    std::vector<Hash256> ids;
+    std::vector<std::vector<Bytes>> parts;
+    std::vector<Status> errors;
+    std::vector<std::thread> pool;
+  };
+  auto start = [&](size_t begin) {
+    auto w = std::make_unique<Window>();
+    w->begin = w->end = begin;
+    uint64_t bytes = 0;
+    while (w->end < node.chunks.size() && w->end - begin < 1024 && bytes < (8u << 20))
+      bytes += node.chunks[w->end++].raw_len;
+    const size_t n = w->end - begin;
+    for (size_t i = begin; i < w->end; i++) w->ids.push_back(node.chunks[i].id);
+    // Each thread takes a contiguous part, so its blobs come from the packs
+    // in a few large reads.
+    w->parts.resize(threads);
+    w->errors.resize(threads);
+    const size_t per = (n + threads - 1) / threads;
+    Window* raw = w.get();
+    for (unsigned t = 0; t < threads && n > 0; t++) {
+      const size_t b = std::min(n, t * per), e = std::min(n, b + per);
+      if (b < e)
+        raw->pool.emplace_back(
+            [this, raw, t, b, e] { raw->errors[t] = repo_->LoadBlobs(raw->ids.data() + b, e - b, &raw->parts[t]); });
+    }
+    return w;
+  };
   Status s;
   uint64_t written = 0;
   Bytes out;
   out.reserve(1 << 20);
-  std::vector<Bytes> loaded;
-  for (size_t begin = 0; s.ok() && begin < node.chunks.size();) {
-    size_t end = begin;
-    uint64_t window_bytes = 0;
-    while (end < node.chunks.size() && end - begin < 1024 && window_bytes < (8u << 20))
-      window_bytes += node.chunks[end++].raw_len;
-    loaded.resize(end - begin);
-    std::vector<Status> errors(threads);
-    auto load = [&](unsigned t) {
-      for (size_t i = begin + t; i < end; i += threads) {
-        Status ls = repo_->LoadBlob(node.chunks[i].id, &loaded[i - begin]);
-        if (ls.ok() && loaded[i - begin].size() != node.chunks[i].raw_len)
-          ls = Status::Corruption("chunk " + node.chunks[i].id.ShortHex(), "size differs from the manifest");
-        if (!ls.ok()) {
-          errors[t] = ls;
-          return;
+  std::unique_ptr<Window> cur = start(0);
+  while (cur) {
+    for (std::thread& th : cur->pool) th.join();
+    std::unique_ptr<Window> next = s.ok() && cur->end < node.chunks.size() ? start(cur->end) : nullptr;
+    for (const Status& e : cur->errors)
+      if (s.ok() && !e.ok()) s = e;
+    size_t i = cur->begin;
+    for (auto& part : cur->parts) {
+      for (Bytes& chunk : part) {
+        if (!s.ok()) break;
+        if (chunk.size() != node.chunks[i].raw_len) {
+          s = Status::Corruption("chunk " + node.chunks[i].id.ShortHex(), "size differs from the manifest");
+          break;
+        }
+        out.insert(out.end(), chunk.begin(), chunk.end());
+        written += chunk.size();
+        i++;
+        if (out.size() >= (1 << 20)) {
+          s = (*file)->Append(out);
+          out.clear();
         }
       }
-    };
-    if (end - begin < 8 || threads == 1) {
-      for (unsigned t = 0; t < threads; t++) load(t);
-    } else {
-      std::vector<std::thread> pool;
-      for (unsigned t = 1; t < threads; t++) pool.emplace_back(load, t);
-      load(0);
-      for (std::thread& th : pool) th.join();
     }
-    for (const Status& e : errors)
-      if (s.ok() && !e.ok()) s = e;
-    for (size_t i = 0; s.ok() && i < end - begin; i++) {
-      out.insert(out.end(), loaded[i].begin(), loaded[i].end());
-      written += loaded[i].size();
-      if (out.size() >= (1 << 20)) {
-        s = (*file)->Append(out);
-        out.clear();
-      }
+    if (s.ok() && i != cur->end) s = Status::Corruption("restore " + rel, "chunks missing from a read");
+    if (!s.ok() && next) {
+      for (std::thread& th : next->pool) th.join();  // never leave a loader running
+      next.reset();
     }
-    begin = end;
+    cur = std::move(next);
   }
   if (s.ok() && !out.empty()) s = (*file)->Append(out);
   if (s.ok() && (written != node.size || ContentIdOf(node.chunks) != node.content_id)) {

@@ -57,6 +57,13 @@ Status PackReader::ReadBlob(const Hash256& id, uint64_t offset, uint32_t stored_
   if (raw_len > kMaxBlobSize) return Status::Corruption(ctx, "blob too large");
   Bytes stored;
   QM_RETURN_IF_ERROR(ReadStored(offset, stored_len, &stored).WithContext(ctx));
+  return DecodeBlob(id, stored, raw_len, compression, out);
+}
+
+Status PackReader::DecodeBlob(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression,
+                              Bytes* out) const {
+  const std::string ctx = "pack " + id_.ShortHex() + ", blob " + id.ShortHex();
+  if (raw_len > kMaxBlobSize) return Status::Corruption(ctx, "blob too large");
   QM_RETURN_IF_ERROR(DecodeStored(stored, raw_len, compression, out).WithContext(ctx));
   if (Sha256(*out) != id) return Status::Corruption(ctx, "content does not match its hash");
   return Status::OK();

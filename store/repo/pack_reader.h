@@ -36,6 +36,10 @@ class PackReader {
   Status ReadBlob(const Hash256& id, uint64_t offset, uint32_t stored_len, uint32_t raw_len, Compression compression,
                   Bytes* out) const;
 
+  // Decompresses and verifies one blob whose stored bytes the caller read
+  // (for reads that cover several blobs at once).
+  Status DecodeBlob(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression, Bytes* out) const;
+
   // Whole-file read: header, every blob (decompressed and re-hashed), the
   // pack's own SHA-256 against its name. Returns the entries whose blobs
   // failed (empty when all is well); a structural failure is an error.

@@ -299,6 +299,38 @@ Status Repository::LoadBlob(const Hash256& id, Bytes* out) {
   return pack->ReadBlob(id, loc->offset, loc->stored_len, loc->raw_len, loc->compression, out);
 }
 
+Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* out) {
+  out->resize(n);
+  std::vector<BlobLocation> locs(n);
+  for (size_t i = 0; i < n; i++) {
+    QM_ASSIGN_OR_RETURN(auto loc, index_->Lookup(ids[i]));
+    if (!loc) return Status::NotFound("blob " + ids[i].ShortHex(), "not in the index");
+    locs[i] = *loc;
+  }
+  constexpr uint64_t kMaxSpan = 8u << 20, kMaxGap = 64u << 10;
+  Bytes span;
+  for (size_t i = 0; i < n;) {
+    // [i, j): blobs of one pack in ascending offsets, close together.
+    const uint64_t start = locs[i].offset;
+    uint64_t end = start + locs[i].stored_len;
+    size_t j = i + 1;
+    while (j < n && locs[j].pack == locs[i].pack && locs[j].offset >= end && locs[j].offset - end <= kMaxGap &&
+           locs[j].offset + locs[j].stored_len - start <= kMaxSpan) {
+      end = locs[j].offset + locs[j].stored_len;
+      j++;
+    }
+    QM_ASSIGN_OR_RETURN(auto pack, OpenPack(locs[i].pack));
+    QM_RETURN_IF_ERROR(pack->ReadStored(start, static_cast<uint32_t>(end - start), &span)
+                           .WithContext("pack " + locs[i].pack.ShortHex()));
+    for (size_t k = i; k < j; k++) {
+      const ByteView stored(span.data() + (locs[k].offset - start), locs[k].stored_len);
+      QM_RETURN_IF_ERROR(pack->DecodeBlob(ids[k], stored, locs[k].raw_len, locs[k].compression, &(*out)[k]));
+    }
+    i = j;
+  }
+  return Status::OK();
+}
+
 Result<Tree> Repository::LoadTreeShallow(const Hash256& id) {
   Bytes raw;
   QM_RETURN_IF_ERROR(LoadBlob(id, &raw).WithContext("tree " + id.ShortHex()));
@@ -330,14 +362,16 @@ Result<Tree> Repository::LoadTree(const Hash256& id) {
   return tree;
 }
 
-Result<std::vector<Hash256>> Repository::SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added) {
+Result<std::vector<Hash256>> Repository::SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added,
+                                                       const std::unordered_set<Hash256, Hash256Hasher>* stored) {
   std::vector<Hash256> blocks;
   for (const auto& [begin, end] : SplitChunkList(chunks)) {
     Bytes enc = EncodeChunkList(chunks.data() + begin, end - begin);
     const Hash256 bid = Sha256(enc);
+    blocks.push_back(bid);
+    if (stored && stored->count(bid)) continue;
     QM_ASSIGN_OR_RETURN(SaveResult r, SaveBlob(BlobType::kList, bid, enc));
     if (r.added && added) *added += r.stored_bytes;
-    blocks.push_back(bid);
   }
   return blocks;
 }

@@ -87,6 +87,10 @@ class Repository {
   // --- reading ---
   Result<bool> HasBlob(const Hash256& id);
   Status LoadBlob(const Hash256& id, Bytes* out);
+  // Loads ids[0..n) into out[0..n) (resized), each verified as LoadBlob
+  // does, reading neighbouring blobs of one pack with a single read of at
+  // most 8 MiB: a file's chunks usually sit side by side in its packs.
+  Status LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* out);
   // Loads a tree blob; files whose chunk list is in blocks come back with
   // `chunks` filled in and checked against their size and content id.
   Result<Tree> LoadTree(const Hash256& id);
@@ -105,7 +109,10 @@ class Repository {
   Result<std::optional<Bytes>> GetCacheRecord(const Hash256& key) { return index_->GetCacheRecord(key); }
   // Stores `chunks` as chunk-list blocks (core/chunk_list.h), deduplicated
   // like any blob; returns their ids and adds new stored bytes to *added.
-  Result<std::vector<Hash256>> SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added);
+  // Blocks whose id is in `stored` (known to be in the store, e.g. the
+  // parent's) are not looked up again.
+  Result<std::vector<Hash256>> SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added,
+                                             const std::unordered_set<Hash256, Hash256Hasher>* stored = nullptr);
 
   // Every readable snapshot, oldest first. An unreadable record is reported
   // through the warning function and skipped (check reports it as an error).

@@ -4,6 +4,7 @@
 //   "p" + pack(32) -> varint count | count * id(32)
 // Writes are not synced one by one; Sync() syncs the WAL, and the commit
 // protocol calls it before any snapshot that relies on the entries appears.
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -215,6 +216,10 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, 
   // them without reading a data block.
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Lookups are by random hash, so every data block is hot during a restore
+  // or a large backup: a 1 GiB set's index is ~20 MB; the default 8 MiB
+  // cache made most lookups a pread (perf: 23% of a 1 GiB restore).
+  table.block_cache = rocksdb::NewLRUCache(48u << 20);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
