@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "core/chunk_list.h"
@@ -551,11 +552,26 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
     return Status::OK();
   }
 
-  Status qc = src.QuickCheck();
-  if (!qc.ok()) {
-    src.End();
-    ItemError(rel, qc);
-    return Status::OK();
+  // quick_check reads every page through SQLite, as long as the copy: it
+  // runs beside the copy when the source has a second connection in the
+  // same state, else first.
+  Status qc;
+  std::thread checker;
+  struct JoinOnExit {  // every return below waits for the checker first
+    std::thread& t;
+    ~JoinOnExit() {
+      if (t.joinable()) t.join();
+    }
+  } join_on_exit{checker};
+  if (src.CanCheckConcurrently()) {
+    checker = std::thread([&src, &qc] { qc = src.QuickCheck(); });
+  } else {
+    qc = src.QuickCheck();
+    if (!qc.ok()) {
+      src.End();
+      ItemError(rel, qc);
+      return Status::OK();
+    }
   }
   const SqliteStateInfo& info = src.info();
   PageChunker chunker(kDatabaseChunking, info.page_size);
@@ -597,9 +613,14 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
     }
     return Status::OK();
   });
+  if (checker.joinable()) checker.join();
   src.End();  // the read transaction is over before the last chunks are stored
   auto stored_refs = pipeline_.Finish();
   if (!stored_refs.ok()) return stored_refs.status().WithContext("store " + rel);  // the whole run fails
+  if (!qc.ok()) {
+    ItemError(rel, qc);  // its chunks stay unreferenced; check reports them as such
+    return Status::OK();
+  }
   if (!streamed.ok() || !first_slot || !cur.empty()) {
     ItemError(rel, streamed.ok() ? Status::Corruption(Abs(rel), "incomplete page stream") : streamed);
     return Status::OK();

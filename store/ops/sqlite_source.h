@@ -18,7 +18,7 @@
 // rollback-journal mode a read transaction holds a SHARED lock: a writer
 // trying to commit waits (up to its own busy timeout) until End().
 //
-// Not thread-safe; one capture per thread.
+// Not thread-safe, except QuickCheck alongside Stream as stated below.
 #pragma once
 
 #include <functional>
@@ -60,13 +60,23 @@ class SqliteSource {
   // Runs PRAGMA quick_check inside the transaction; its result goes to
   // info().quick_check (and is also the returned status when not "ok").
   Status QuickCheck();
-  // Streams the pages of the transaction's state.
+  // In rollback-journal mode the source usually holds a second connection
+  // in the same committed state; then QuickCheck may run on another thread
+  // while Stream runs (each connection used by one thread). False: run them
+  // one after the other.
+  bool CanCheckConcurrently() const;
+  // Streams the pages of the transaction's state: in rollback-journal mode
+  // read straight from the database file under the transaction's SHARED
+  // lock (page 1 first, as stored), in WAL mode through the online backup
+  // API (which merges the WAL frames the transaction sees).
   Status Stream(const PageFn& fn);
   // Ends the read transaction (idempotent); fixes info().read_hold_ms.
   void End();
 
  private:
   SqliteSource() = default;
+  Status StreamDirect(const PageFn& fn);
+  void OpenCheckConnection();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   SqliteStateInfo info_;

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "tests/support/test_util.h"
 
@@ -65,8 +66,9 @@ TEST_P(SqliteSourceTest, AQuiescentDatabaseIsCapturedByteForByte) {
   Exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX tv ON t(v);");
   Exec(db, "BEGIN");
   // Far more pages than the sink's 1 MiB page cache holds.
-  Exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 20000) "
-           "INSERT INTO t(v) SELECT hex(randomblob(60)) FROM n");
+  Exec(db,
+       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 20000) "
+       "INSERT INTO t(v) SELECT hex(randomblob(60)) FROM n");
   Exec(db, "COMMIT");
   sqlite3_close(db);  // checkpoints: the file alone holds everything
   SqliteStateInfo info;
@@ -149,6 +151,43 @@ TEST(SqliteSourceErrorTest, ADatabaseLockedPastTheTimeoutIsLocked) {
   EXPECT_EQ(Code::kLocked, src.status().code()) << src.status().ToString();
   Exec(db, "COMMIT");
   sqlite3_close(db);
+}
+
+// Rollback mode: quick_check runs on a second connection in the same state,
+// beside the stream, and finds what the stream's state holds; while that
+// read transaction is open no writer can commit. WAL mode: one connection.
+TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState) {
+  TempDir dir;
+  for (bool wal : {false, true}) {
+    SCOPED_TRACE(wal ? "WAL" : "rollback");
+    const std::string path = dir.path() + (wal ? "/w.db" : "/r.db");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+    Exec(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
+    Exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+    sqlite3_busy_timeout(db, 100);
+    auto src = SqliteSource::Open(path, 1000);
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    EXPECT_EQ(!wal, (*src)->CanCheckConcurrently());
+    Status qc;
+    std::thread checker([&] { qc = (*src)->QuickCheck(); });
+    uint64_t pages = 0;
+    Status streamed = (*src)->Stream([&](uint64_t, ByteView) {
+      pages++;
+      return Status::OK();
+    });
+    checker.join();
+    EXPECT_TRUE(streamed.ok()) << streamed.ToString();
+    EXPECT_TRUE(qc.ok()) << qc.ToString();
+    EXPECT_EQ("ok", (*src)->info().quick_check);
+    EXPECT_EQ((*src)->info().page_count, pages);
+    // In rollback mode the read transaction blocks commits (WAL: never).
+    const int rc = sqlite3_exec(db, "INSERT INTO t VALUES (2)", nullptr, nullptr, nullptr);
+    EXPECT_EQ(wal ? SQLITE_OK : SQLITE_BUSY, rc);
+    (*src)->End();
+    Exec(db, "INSERT INTO t VALUES (3)");
+    sqlite3_close(db);
+  }
 }
 
 }  // namespace
