@@ -221,6 +221,11 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, 
   // cache made most lookups a pread (perf: 23% of a 1 GiB restore).
   table.block_cache = rocksdb::NewLRUCache(48u << 20);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // An initial backup adds a quarter of a million chunks to the memtable and
+  // looks each one up first; without a memtable filter every miss walks the
+  // skip list (perf: 7% of a 1 GiB initial backup's CPU).
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &raw) : rocksdb::DB::Open(options, dir, &raw);
