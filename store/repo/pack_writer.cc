@@ -22,15 +22,24 @@ Status PackWriter::Open() {
   return Write(EncodePackHeader());
 }
 
+namespace {
+constexpr size_t kWriteBufferSize = 1 << 20;
+}  // namespace
+
 Status PackWriter::Write(ByteView data) {
-  Status s = file_->Append(data);
-  if (!s.ok()) {
-    failed_ = true;
-    return s;
-  }
+  buffer_.insert(buffer_.end(), data.begin(), data.end());
   hasher_.Update(data);
   offset_ += data.size();
+  if (buffer_.size() >= kWriteBufferSize) return FlushBuffer();
   return Status::OK();
+}
+
+Status PackWriter::FlushBuffer() {
+  if (buffer_.empty()) return Status::OK();
+  Status s = file_->Append(buffer_);
+  buffer_.clear();
+  if (!s.ok()) failed_ = true;
+  return s;
 }
 
 Status PackWriter::Add(BlobType type, const Hash256& id, Compression compression, uint32_t raw_len, ByteView stored) {
@@ -53,12 +62,11 @@ Result<SealedPack> PackWriter::Seal() {
   if (!file_) return Status::InvalidArgument("pack writer", "nothing to seal");
   failed_ = true;  // whatever happens below, this writer is finished
   Bytes footer = EncodePackFooter(entries_);
-  Status s = file_->Append(footer);
-  if (s.ok()) {
-    hasher_.Update(footer);
-    offset_ += footer.size();
-    s = file_->Sync();
-  }
+  buffer_.insert(buffer_.end(), footer.begin(), footer.end());
+  hasher_.Update(footer);
+  offset_ += footer.size();
+  Status s = FlushBuffer();
+  if (s.ok()) s = file_->Sync();
   if (s.ok()) s = file_->Close();
   if (!s.ok()) return s.WithContext("seal pack");
   file_.reset();

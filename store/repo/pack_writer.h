@@ -47,6 +47,7 @@ class PackWriter {
  private:
   Status Open();
   Status Write(ByteView data);
+  Status FlushBuffer();
 
   Env* env_;
   const RepoLayout* layout_;
@@ -55,6 +56,10 @@ class PackWriter {
   Sha256Hasher hasher_;
   uint64_t offset_ = 0;
   std::vector<PackEntry> entries_;
+  // Blobs are a few KiB each (one database page compressed); a write(2) per
+  // blob under the repository's write lock serialised the workers. Writes go
+  // out in 1 MiB pieces; nothing is durable before Seal() anyway.
+  Bytes buffer_;
   bool failed_ = false;
 };
 

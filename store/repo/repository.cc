@@ -228,7 +228,7 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
   const bool use_zstd = compressed.size() < raw.size();
   ByteView stored = use_zstd ? ByteView(compressed) : raw;
 
-  std::lock_guard<std::mutex> l(write_mu_);
+  std::unique_lock<std::mutex> l(write_mu_);
   if (!pending_.insert(id).second) return SaveResult{};  // another thread won the race
   std::unique_ptr<PackWriter>& writer = type == BlobType::kData ? data_pack_ : tree_pack_;  // metadata apart
   if (!writer) {
@@ -241,28 +241,41 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
     pending_.erase(id);
     return s.WithContext("write pack");
   }
-  if (writer->size() >= config_.pack_target_size) QM_RETURN_IF_ERROR(SealLocked(&writer));
+  std::unique_ptr<PackWriter> full;
+  if (writer->size() >= config_.pack_target_size) full = std::move(writer);
+  l.unlock();
+  if (full) QM_RETURN_IF_ERROR(Seal(std::move(full)));
   return SaveResult{true, stored.size()};
 }
 
-// REQUIRES: write_mu_ held.
-Status Repository::SealLocked(std::unique_ptr<PackWriter>* writer) {
-  if (!*writer || (*writer)->empty()) return Status::OK();
-  auto sealed = (*writer)->Seal();
-  writer->reset();
+// Called without write_mu_: sealing fsyncs the pack, and holding the lock
+// through it stalled every other worker (perf: futex waits in the pipeline).
+// The pack's ids stay in pending_ until the index points at them, so a
+// concurrent SaveBlob of the same id still deduplicates.
+Status Repository::Seal(std::unique_ptr<PackWriter> writer) {
+  if (!writer || writer->empty()) return Status::OK();
+  auto sealed = writer->Seal();
   if (!sealed.ok()) return sealed.status();
   // Only now, with the pack durable under its final name, may the index
   // point at it.
   QM_RETURN_IF_ERROR(index_->AddPack(sealed->id, sealed->entries));
+  std::lock_guard<std::mutex> l(write_mu_);
   for (const PackEntry& e : sealed->entries) pending_.erase(e.id);
   return Status::OK();
 }
 
+// REQUIRES: no SaveBlob in flight (the caller has drained its workers), so no
+// pack is being sealed by another thread when this returns.
 Status Repository::Flush() {
   if (mode_ != OpenMode::kWrite) return Status::NotSupported("repository is open read-only");
-  std::lock_guard<std::mutex> l(write_mu_);
-  QM_RETURN_IF_ERROR(SealLocked(&data_pack_));
-  return SealLocked(&tree_pack_);
+  std::unique_ptr<PackWriter> data, tree;
+  {
+    std::lock_guard<std::mutex> l(write_mu_);
+    data = std::move(data_pack_);
+    tree = std::move(tree_pack_);
+  }
+  QM_RETURN_IF_ERROR(Seal(std::move(data)));
+  return Seal(std::move(tree));
 }
 
 Result<Hash256> Repository::CommitSnapshot(const SnapshotRecord& record) {

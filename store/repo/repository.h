@@ -133,7 +133,7 @@ class Repository {
   Status ClearLeftovers();
   Status ReconcileIndex();
   Status BuildMemIndexFromPacks();
-  Status SealLocked(std::unique_ptr<PackWriter>* writer);
+  Status Seal(std::unique_ptr<PackWriter> writer);
   void Warn(const std::string& msg) const {
     if (warn_) warn_(msg);
   }
