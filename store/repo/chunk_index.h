@@ -65,8 +65,25 @@ class ChunkIndex {
 // In memory; used by readers when the RocksDB index cannot be opened, and in tests.
 std::unique_ptr<ChunkIndex> NewMemChunkIndex();
 
+struct RocksIndexOptions {
+  bool read_only = false;
+  // A writer flushes its memtable on close only from this size up (smaller
+  // ones stay in the WAL and are replayed by the next open).
+  uint64_t flush_on_close_bytes = 4u << 20;
+};
+
 // RocksDB at `dir` (created if missing unless read_only). A read-only index
 // does not take RocksDB's lock, so readers work while a backup runs.
-Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, bool read_only);
+//
+// A writer's close may take a while: when level 0 has piled up (one file per
+// flush) it compacts the whole index before returning, because a background
+// compaction never finishes inside a short hourly run and level-0 files past
+// RocksDB's stop trigger would block every later write.
+Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, const RocksIndexOptions& options);
+inline Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, bool read_only) {
+  RocksIndexOptions o;
+  o.read_only = read_only;
+  return OpenRocksChunkIndex(dir, o);
+}
 
 }  // namespace qm

@@ -63,15 +63,33 @@ Result<BlobLocation> DecodeLocation(std::string_view v) {
   return loc;
 }
 
+constexpr unsigned long kCompactAtL0Files = 4;
+
 class RocksChunkIndex final : public ChunkIndex {
  public:
-  RocksChunkIndex(std::unique_ptr<rocksdb::DB> db, bool read_only) : db_(std::move(db)), read_only_(read_only) {}
-  // A writer flushes its memtable on close. Otherwise every later open,
-  // reader or writer, replays the WAL (a first backup of 1 GiB leaves
-  // 250k entries there: 1.6 s per open, and Gets then walk a skiplist).
+  RocksChunkIndex(std::unique_ptr<rocksdb::DB> db, const RocksIndexOptions& options)
+      : db_(std::move(db)), read_only_(options.read_only), flush_on_close_bytes_(options.flush_on_close_bytes) {}
+  // A writer flushes a large memtable on close. Otherwise every later open,
+  // reader or writer, replays the WAL (a first backup of 1 GiB leaves 250k
+  // entries there: 1.6 s per open, and Gets then walk a skiplist). Small
+  // memtables (an hourly or unchanged run adds a few thousand keys) stay in
+  // the WAL: flushing each made an L0 file per run.
   // Not a durability step: the WAL was already synced at each commit.
+  //
+  // Then level 0 is compacted when it holds kCompactAtL0Files files. Keys are
+  // random hashes, so every L0 file overlaps all of L1 and a compaction
+  // rewrites the whole index; in the background it never finished inside a
+  // 0.1 s run (DB close aborts it), level-0 files piled up (23 after 30
+  // runs; RocksDB slows writes at 20 and stops them at 36) and each open
+  // then loaded 23 filters.
   ~RocksChunkIndex() override {
-    if (!read_only_) db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+    if (read_only_) return;
+    uint64_t mem = 0;
+    if (db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem) && mem >= flush_on_close_bytes_ && mem > 0)
+      db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+    std::string l0;
+    if (db_->GetProperty("rocksdb.num-files-at-level0", &l0) && std::stoul(l0) >= kCompactAtL0Files)
+      db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr).PermitUncheckedError();
   }
 
   Result<std::optional<BlobLocation>> Lookup(const Hash256& id) override {
@@ -201,11 +219,14 @@ class RocksChunkIndex final : public ChunkIndex {
 
   std::unique_ptr<rocksdb::DB> db_;
   bool read_only_;
+  uint64_t flush_on_close_bytes_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, bool read_only) {
+Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir,
+                                                        const RocksIndexOptions& index_options) {
+  const bool read_only = index_options.read_only;
   rocksdb::Options options;
   options.create_if_missing = !read_only;
   options.compression = rocksdb::kNoCompression;  // values are hashes: incompressible
@@ -224,8 +245,11 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, 
   // An initial backup adds a quarter of a million chunks to the memtable and
   // looks each one up first; without a memtable filter every miss walks the
   // skip list (perf: 7% of a 1 GiB initial backup's CPU).
+  // Recovered WAL stays in the memtable instead of becoming an L0 file at
+  // every open; ~RocksChunkIndex flushes once the memtable is worth it.
+  options.avoid_flush_during_recovery = true;
   options.memtable_whole_key_filtering = true;
-  options.memtable_prefix_bloom_size_ratio = 0.05;
+  options.memtable_prefix_bloom_size_ratio = 0.01;  // ~670 KB: ~20 bits per key of a 1 GiB initial run
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &raw) : rocksdb::DB::Open(options, dir, &raw);
@@ -242,7 +266,7 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir, 
   } else if (version != kVersionValue) {
     return Status::NotSupported("chunk index " + dir, "unknown version \"" + version + "\"");
   }
-  return std::unique_ptr<ChunkIndex>(new RocksChunkIndex(std::move(db), read_only));
+  return std::unique_ptr<ChunkIndex>(new RocksChunkIndex(std::move(db), index_options));
 }
 
 }  // namespace qm
