@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/json_writer.h"
+#include "core/json_writer.h"
 #include "core/time_format.h"
 #include "store/ops/archiver.h"
 

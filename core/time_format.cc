@@ -33,10 +33,14 @@ Status Bad(std::string_view text) {
                                  "\" (use YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DD or YYYYMMDD_HHMMSS)");
 }
 
-std::string Format(int64_t unix_seconds, const char* fmt) {
+std::string Format(int64_t unix_seconds, const char* fmt, bool utc = false) {
   time_t t = static_cast<time_t>(unix_seconds);
   struct tm tm;
-  localtime_r(&t, &tm);
+  if (utc) {
+    gmtime_r(&t, &tm);
+  } else {
+    localtime_r(&t, &tm);
+  }
   char buf[64];
   size_t n = strftime(buf, sizeof(buf), fmt, &tm);
   return std::string(buf, n);
@@ -114,6 +118,16 @@ std::string FormatTimeIso(int64_t unix_seconds) {
   return s;
 }
 
-std::string FormatTimeCompact(int64_t unix_seconds) { return Format(unix_seconds, "%Y%m%d_%H%M%S"); }
+std::string FormatTimeCompact(int64_t unix_seconds) {
+  return Format(unix_seconds, "%Y%m%d_%H%M%S");
+}
+
+std::string FormatTimeCompactUtc(int64_t unix_seconds) {
+  return Format(unix_seconds, "%Y%m%d_%H%M%S", true);
+}
+
+std::string FormatTimeIsoUtc(int64_t unix_seconds) {
+  return Format(unix_seconds, "%Y-%m-%dT%H:%M:%SZ", true);
+}
 
 }  // namespace qm

@@ -19,5 +19,10 @@ Result<int64_t> ParseTime(std::string_view text);
 std::string FormatTimeIso(int64_t unix_seconds);
 // "20250129_143022" in local time (the guide's archive names).
 std::string FormatTimeCompact(int64_t unix_seconds);
+// The same in UTC: export archives are named so, and so are the same bytes
+// whatever the exporting machine's time zone.
+std::string FormatTimeCompactUtc(int64_t unix_seconds);
+// "2025-01-29T06:30:22Z"
+std::string FormatTimeIsoUtc(int64_t unix_seconds);
 
 }  // namespace qm

@@ -11,6 +11,7 @@ PACKAGES=(
   build-essential cmake pkg-config git python3 sqlite3 zstd
   libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev librocksdb-dev
   libcli11-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libdeflate-dev liblzma-dev libarchive-tools xz-utils
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq

@@ -11,21 +11,10 @@
 namespace qm {
 namespace {
 
-struct Out {
-  int code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using Out = ShellResult;
 
 Out Qm(const std::string& args, const std::string& env = "") {
-  TempDir tmp;
-  const std::string cmd = env + " " QMSNAP_BINARY " " + args + " >" + tmp.path() + "/o 2>" + tmp.path() + "/e";
-  int status = std::system(cmd.c_str());
-  Out o;
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = ReadFileToString(tmp.path() + "/o");
-  o.err = ReadFileToString(tmp.path() + "/e");
-  return o;
+  return RunShell(env + " " QMSNAP_BINARY " " + args);
 }
 
 class CliTest : public ::testing::Test {
@@ -60,8 +49,8 @@ TEST_F(CliTest, InitBackupSnapshotsRestoreCheckRoundTrip) {
   ASSERT_EQ(0, Qm("init --repo " + repo_).code);
   Out b = Qm("backup --repo " + repo_ + " --source " + src_ + " --tag daily --time 20250129_143022 --json");
   ASSERT_EQ(0, b.code) << b.err;
-  for (const char* key : {"\"snapshot_id\":", "\"time\":", "\"files\":2", "\"bytes_read\":", "\"bytes_added\":",
-                          "\"chunks_new\":", "\"duration_s\":"}) {
+  for (const char* key : {"\"snapshot_id\":", "\"time\":", "\"files\":2",
+                          "\"bytes_read\":", "\"bytes_added\":", "\"chunks_new\":", "\"duration_s\":"}) {
     EXPECT_NE(std::string::npos, b.out.find(key)) << key << " missing from " << b.out;
   }
   // Missing guide items are warnings on stderr, not failures.

@@ -1,13 +1,13 @@
 #include "tests/support/test_util.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sqlite3.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -88,7 +88,8 @@ std::string RandomBytes(size_t n, uint64_t seed) {
 std::map<std::string, std::string> FilesUnder(const std::string& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) out[std::filesystem::relative(e.path(), dir).string()] = ReadFileToString(e.path().string());
+    if (e.is_regular_file())
+      out[std::filesystem::relative(e.path(), dir).string()] = ReadFileToString(e.path().string());
   }
   return out;
 }
@@ -117,6 +118,17 @@ void MakeSqliteDatabase(const std::string& path, int rows, uint64_t seed) {
   sqlite3_finalize(st);
   if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) ADD_FAILURE() << sqlite3_errmsg(db);
   sqlite3_close(db);
+}
+
+ShellResult RunShell(const std::string& command) {
+  TempDir tmp;
+  const std::string cmd = "(" + command + ") >" + tmp.path() + "/o 2>" + tmp.path() + "/e";
+  const int status = std::system(cmd.c_str());
+  ShellResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadFileToString(tmp.path() + "/o");
+  r.err = ReadFileToString(tmp.path() + "/e");
+  return r;
 }
 
 }  // namespace qm

@@ -46,4 +46,12 @@ void MakeSqliteDatabase(const std::string& path, int rows, uint64_t seed);
 // A shorter result is a prefix of a longer one with the same seed.
 std::string RandomBytes(size_t n, uint64_t seed);
 
+struct ShellResult {
+  int code = -1;    // exit status; -1 if killed by a signal
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs `command` with /bin/sh, capturing both output streams.
+ShellResult RunShell(const std::string& command);
+
 }  // namespace qm

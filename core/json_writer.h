@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace qm::cli {
+namespace qm {
 
 class JsonWriter {
  public:
@@ -40,4 +40,4 @@ class JsonWriter {
   bool first_ = true;
 };
 
-}  // namespace qm::cli
+}  // namespace qm

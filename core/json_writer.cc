@@ -1,9 +1,9 @@
-#include "cli/json_writer.h"
+#include "core/json_writer.h"
 
 #include <cmath>
 #include <cstdio>
 
-namespace qm::cli {
+namespace qm {
 
 JsonWriter& JsonWriter::Double(double v) {
   Sep();
@@ -39,4 +39,4 @@ void JsonWriter::Quote(std::string_view s) {
   out_ += '"';
 }
 
-}  // namespace qm::cli
+}  // namespace qm
