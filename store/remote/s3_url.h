@@ -31,9 +31,9 @@ std::string S3UriEncode(std::string_view s, bool keep_slash);
 
 // The canonical SigV4 query string: each name and value URI-encoded, sorted
 // by name then value, joined as "a=1&b=&c=3" (a value-less parameter is
-// written "name=", as the canonical form requires). Building request URLs
-// with this string makes them signable by libcurl versions (< 8.1) that sign
-// the query string exactly as given.
+// written "name=", as the canonical form requires). Request URLs are built
+// with this string because libcurl 7.88 (Debian 12) signs the query exactly as
+// given: "?b=1&a=2" or "?uploads" produce signatures S3 rejects.
 std::string CanonicalQueryString(std::vector<std::pair<std::string, std::string>> params);
 
 }  // namespace qm
