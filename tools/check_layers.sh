@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that #include lines point one way: core <- store/io <- store/repo <- store/ops <- cli,
-# and that only store/io includes the OS headers that do I/O. Exit 1 names every violation.
+# with store/remote (the S3 client) beside store/io: core <- store/remote <- store/ops,
+# and that only store/io and store/remote include the OS headers that do I/O. Exit 1 names every violation.
 set -u
 root=${1:-$(dirname "$0")/..}
 cd "$root" || exit 2
@@ -13,10 +14,12 @@ check() {  # dir, forbidden include prefixes...
   done
 }
 check core store/ cli/
-check store/io store/repo store/ops cli/
-check store/repo store/ops cli/
+check store/io store/repo store/ops store/remote cli/
+check store/remote store/io store/repo store/ops cli/
+check store/repo store/ops store/remote cli/
 check store/ops cli/
-# Only store/io may call the OS for file I/O; core does no I/O at all.
+# Only store/io (and store/remote, for the file it uploads) may call the OS for
+# file I/O; core does no I/O at all.
 for dir in core store/repo store/ops cli; do
   hits=$(grep -rnE '#include <(fcntl\.h|unistd\.h|sys/stat\.h|dirent\.h|sys/file\.h)>' "$dir" --include='*.h' --include='*.cc' 2>/dev/null)
   if [ -n "$hits" ]; then echo "OS I/O header outside store/io in $dir:"; echo "$hits"; fail=1; fi

@@ -11,8 +11,14 @@ PACKAGES=(
   build-essential cmake pkg-config git python3 sqlite3 zstd
   libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev librocksdb-dev
   libcli11-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libdeflate-dev liblzma-dev libarchive-tools xz-utils
+  libdeflate-dev liblzma-dev libarchive-tools xz-utils libcurl4-openssl-dev
 )
+# tests/remote: s3rver runs on node (npm installs it, tools/s3rver-setup.sh) and the AWS CLI
+# checks uploads. Where node comes from NodeSource, its nodejs package already brings npm and
+# conflicts with Debian's; an aws already on PATH (pip, v2 installer) is used as it is.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+command -v aws >/dev/null 2>&1 || PACKAGES+=(awscli)
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null

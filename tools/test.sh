@@ -4,6 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/tools/install-deps.sh"
+bash "$root/tools/s3rver-setup.sh"   # the S3 server tests/remote runs against
 BUILD_DIR="$root/build" CMAKE_FLAGS="-DQMSNAP_WERROR=ON" bash "$root/tools/build.sh"
 (cd "$root/build" && ctest --output-on-failure -j"$(nproc)" --timeout 900)
 if [ "${QMSNAP_SANITIZE:-1}" = "1" ]; then
