@@ -1,12 +1,15 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "core/json_writer.h"
 #include "core/time_format.h"
 #include "store/ops/exporter.h"
+#include "store/ops/uploader.h"
 
 namespace qm::cli {
 
@@ -19,6 +22,8 @@ void RegisterExport(CLI::App& app, CommandContext& ctx) {
     int keep_days = 30;
     unsigned threads = 0;
     bool json = false;
+    std::string upload;
+    std::string endpoint;
   };
   auto args = std::make_shared<Args>();
   auto* cmd =
@@ -31,11 +36,33 @@ void RegisterExport(CLI::App& app, CommandContext& ctx) {
                   "Remove archives made by qm-snap in the output directory older than this many days "
                   "(default 30; -1 keeps all)");
   cmd->add_option("--threads", args->threads, "Compression threads (default: one per core)");
+  cmd->add_option("--upload", args->upload,
+                  "Upload the archive, then its checksum file, to s3://BUCKET/PREFIX (AWS S3, Aliyun OSS, MinIO). "
+                  "Also done when BACKUP_UPLOAD_ENABLED=true and QM_SNAP_UPLOAD names the destination");
+  cmd->add_option("--endpoint", args->endpoint,
+                  "S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS's regional endpoint)");
   cmd->add_flag("--json", args->json, "Print the result as JSON");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       auto format = ParseArchiveFormat(args->format);
       if (!format.ok()) return ReportError(format.status());
+      UploadOptions upload;
+      upload.url = args->upload;
+      if (!args->endpoint.empty()) upload.endpoint = args->endpoint;
+      const char* enabled = std::getenv("BACKUP_UPLOAD_ENABLED");
+      if (upload.url.empty() && enabled != nullptr && std::string(enabled) == "true") {
+        const char* dest = std::getenv("QM_SNAP_UPLOAD");
+        if (dest == nullptr || *dest == '\0')
+          return ReportError(
+              Status::InvalidArgument("BACKUP_UPLOAD_ENABLED=true",
+                                      "but no destination is configured: set QM_SNAP_UPLOAD=s3://BUCKET/PREFIX "
+                                      "or pass --upload"));
+        upload.url = dest;
+      }
+      if (!upload.url.empty()) {
+        Status ok = CheckUpload(upload);
+        if (!ok.ok()) return ReportError(ok.WithContext("upload is not configured"));
+      }
       auto repo = ctx.OpenRepo(OpenMode::kReadOnly);
       if (!repo.ok()) return ReportError(repo.status());
       auto snap = (*repo)->FindSnapshot(args->snapshot);
@@ -51,6 +78,15 @@ void RegisterExport(CLI::App& app, CommandContext& ctx) {
       auto r = Export(repo->get(), *snap, opt, nullptr);
       if (!r.ok()) return ReportError(r.status().WithContext("export failed"));
       for (const std::string& p : r->removed) spdlog::info("retention: removed {}", p);
+      std::optional<UploadResult> uploaded;
+      if (!upload.url.empty()) {
+        spdlog::info("uploading {} to {}", r->archive_path, upload.url);
+        auto u = UploadExport(*r, upload);
+        if (!u.ok())
+          return ReportError(
+              u.status().WithContext("the archive was written to " + r->archive_path + " and is kept there"));
+        uploaded = *u;
+      }
       if (args->json) {
         JsonWriter j;
         j.BeginObject();
@@ -66,6 +102,13 @@ void RegisterExport(CLI::App& app, CommandContext& ctx) {
         for (const std::string& p : r->removed) j.String(p);
         j.EndArray();
         j.Key("duration_s").Double(r->duration_s);
+        if (uploaded) {
+          j.Key("uploaded").BeginObject();
+          j.Key("archive").String(uploaded->archive_url);
+          j.Key("checksum_file").String(uploaded->checksum_url);
+          j.Key("duration_s").Double(uploaded->duration_s);
+          j.EndObject();
+        }
         j.EndObject();
         std::printf("%s\n", j.str().c_str());
       } else {
@@ -73,6 +116,9 @@ void RegisterExport(CLI::App& app, CommandContext& ctx) {
                     r->archive_path.c_str(), static_cast<unsigned long long>(r->files),
                     HumanBytes(r->data_bytes).c_str(), HumanBytes(r->archive_bytes).c_str(), r->duration_s,
                     r->checksum_path.c_str());
+        if (uploaded)
+          std::printf("uploaded %s and %s (%.2f s)\n", uploaded->archive_url.c_str(), uploaded->checksum_url.c_str(),
+                      uploaded->duration_s);
       }
       return kExitOk;
     };

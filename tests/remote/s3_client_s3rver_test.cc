@@ -167,5 +167,79 @@ TEST_F(S3rverTest, HeadOfMissingObjectIsNotFound) {
       << size.status().message();
 }
 
+// `qm-snap export --upload`, end to end: the guide's weekly offsite step.
+class ExportUploadTest : public S3rverTest {
+ protected:
+  void SetUp() override {
+    S3rverTest::SetUp();
+    if (HasFatalFailure()) return;
+    src_ = dir_.path() + "/src";
+    repo_ = dir_.path() + "/repo";
+    std::filesystem::create_directories(src_ + "/data");
+    WriteStringToFile(src_ + "/config.yaml", "exchange:\n  api_key: FAKE\n");
+    MakeSqliteDatabase(src_ + "/data/quantmesh.db", 3000, 1);
+    ASSERT_EQ(0, Qm("init --repo " + repo_).code);
+    auto b = Qm("backup --repo " + repo_ + " --source " + src_ + " --time 20250129_143022");
+    ASSERT_EQ(0, b.code) << b.err;
+  }
+  ShellResult Qm(const std::string& args, const std::string& env = "") {
+    return RunShell(
+        "TZ=UTC AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 "
+        "AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null " +
+        env + " " QMSNAP_BINARY " " + args);
+  }
+  std::string src_, repo_;
+};
+
+TEST_F(ExportUploadTest, ArchiveAndChecksumAreUploadedAndPassSha256sumAfterDownload) {
+  const std::string out = dir_.path() + "/offsite";
+  auto r = Qm("export latest --repo " + repo_ + " --output-dir " + out +
+              " --upload s3://testbucket/quantmesh-backups --endpoint " + Endpoint() + " --json");
+  ASSERT_EQ(0, r.code) << r.err;
+  EXPECT_NE(r.out.find("\"archive\":\"s3://testbucket/quantmesh-backups/20250129_143022.tar.gz\""), std::string::npos)
+      << r.out;
+  const std::string back = dir_.path() + "/downloaded";
+  std::filesystem::create_directories(back);
+  AwsDownload("quantmesh-backups/20250129_143022.tar.gz", back + "/20250129_143022.tar.gz");
+  AwsDownload("quantmesh-backups/20250129_143022.sha256", back + "/20250129_143022.sha256");
+  auto c = RunShell("cd " + back + " && sha256sum -c 20250129_143022.sha256");
+  EXPECT_EQ(0, c.code) << c.out << c.err;
+}
+
+TEST_F(ExportUploadTest, BackupUploadEnabledUsesTheConfiguredDestination) {
+  auto r = Qm("export latest --repo " + repo_ + " --output-dir " + dir_.path() + "/offsite",
+              "BACKUP_UPLOAD_ENABLED=true QM_SNAP_UPLOAD=s3://testbucket/weekly AWS_ENDPOINT_URL=" + Endpoint());
+  ASSERT_EQ(0, r.code) << r.err;
+  AwsDownload("weekly/20250129_143022.sha256", dir_.path() + "/x.sha256");
+
+  auto none =
+      Qm("export latest --repo " + repo_ + " --output-dir " + dir_.path() + "/offsite2", "BACKUP_UPLOAD_ENABLED=true");
+  EXPECT_NE(0, none.code);
+  EXPECT_NE(none.err.find("QM_SNAP_UPLOAD"), std::string::npos) << none.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/offsite2")) << "refused before exporting";
+}
+
+TEST_F(ExportUploadTest, AFailedUploadSaysWhatTheServerAnsweredAndKeepsTheArchive) {
+  const std::string out = dir_.path() + "/offsite";
+  auto r = Qm("export latest --repo " + repo_ + " --output-dir " + out + " --upload s3://nosuchbucket/x --endpoint " +
+              Endpoint());
+  EXPECT_NE(0, r.code);
+  EXPECT_NE(r.err.find("upload of the archive"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("NoSuchBucket"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("is kept there"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out + "/20250129_143022.tar.gz"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/20250129_143022.sha256"));
+}
+
+TEST_F(ExportUploadTest, MissingCredentialsAreRefusedBeforeExporting) {
+  auto r = RunShell(
+      "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_CONFIG_FILE=/dev/null "
+      "AWS_SHARED_CREDENTIALS_FILE=/dev/null " QMSNAP_BINARY " export latest --repo " +
+      repo_ + " --output-dir " + dir_.path() + "/o --upload s3://testbucket/x");
+  EXPECT_NE(0, r.code);
+  EXPECT_NE(r.err.find("AWS_ACCESS_KEY_ID"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/o"));
+}
+
 }  // namespace
 }  // namespace qm
