@@ -24,8 +24,7 @@ void RegisterCheck(CLI::App& app, CommandContext& ctx) {
       std::printf("checked %llu snapshot(s), %llu pack(s), %llu tree(s), %llu chunk(s)%s\n",
                   static_cast<unsigned long long>(report->snapshots), static_cast<unsigned long long>(report->packs),
                   static_cast<unsigned long long>(report->trees),
-                  static_cast<unsigned long long>(report->chunks_referenced),
-                  opt.read_data ? ", all data read" : "");
+                  static_cast<unsigned long long>(report->chunks_referenced), opt.read_data ? ", all data read" : "");
       if (report->ok()) {
         std::printf("no errors were found\n");
         return kExitOk;

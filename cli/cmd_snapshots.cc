@@ -43,7 +43,10 @@ void RegisterSnapshots(CLI::App& app, CommandContext& ctx) {
           for (const auto& t : r.tags) j.String(t);
           j.EndArray();
           j.Key("parent");
-          if (r.parent) j.String(r.parent->Hex()); else j.Null();
+          if (r.parent)
+            j.String(r.parent->Hex());
+          else
+            j.Null();
           j.Key("dbs_only").Bool(r.flags & kSnapshotDbsOnly);
           j.Key("partial").Bool(r.flags & kSnapshotPartial);
           j.Key("files").Uint(r.totals.files);

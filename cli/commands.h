@@ -4,7 +4,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,7 +15,7 @@
 namespace qm::cli {
 
 struct GlobalOptions {
-  std::string repo;  // --repo, QM_SNAP_REPO, or ./backups/store
+  std::string repo;   // --repo, QM_SNAP_REPO, or ./backups/store
   int verbosity = 0;  // -v: +1, -q: -1
 };
 

@@ -11,8 +11,7 @@ int ReportError(const Status& status) {
   switch (status.code()) {
     case Code::kInvalidArgument: return kExitUsage;
     case Code::kLocked: return kExitLocked;
-    case Code::kNotFound:
-      return msg.rfind("no repository at ", 0) == 0 ? kExitNoRepository : kExitFailure;
+    case Code::kNotFound: return msg.rfind("no repository at ", 0) == 0 ? kExitNoRepository : kExitFailure;
     default: return kExitFailure;
   }
 }

@@ -48,12 +48,11 @@ int Main(int argc, char** argv) {
   app.fallthrough();
   CommandContext ctx;
   ctx.global.repo = "./backups/store";
-  app.add_option("-r,--repo", ctx.global.repo, "Repository path (default ./backups/store)")
-      ->envname("QM_SNAP_REPO");
-  app.add_flag_function("-v,--verbose", [&](int64_t n) { ctx.global.verbosity += static_cast<int>(n); },
-                        "More log output");
-  app.add_flag_function("-q,--quiet", [&](int64_t n) { ctx.global.verbosity -= static_cast<int>(n); },
-                        "Only errors on stderr");
+  app.add_option("-r,--repo", ctx.global.repo, "Repository path (default ./backups/store)")->envname("QM_SNAP_REPO");
+  app.add_flag_function(
+      "-v,--verbose", [&](int64_t n) { ctx.global.verbosity += static_cast<int>(n); }, "More log output");
+  app.add_flag_function(
+      "-q,--quiet", [&](int64_t n) { ctx.global.verbosity -= static_cast<int>(n); }, "Only errors on stderr");
 
   RegisterInit(app, ctx);
   RegisterBackup(app, ctx);
@@ -98,4 +97,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace qm::cli
 
-int main(int argc, char** argv) { return qm::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return qm::cli::Main(argc, argv);
+}

@@ -25,14 +25,18 @@ void PutVarsint64(Bytes* dst, int64_t v) {
   PutVarint64(dst, u);
 }
 
-void PutBytes(Bytes* dst, ByteView v) { dst->insert(dst->end(), v.begin(), v.end()); }
+void PutBytes(Bytes* dst, ByteView v) {
+  dst->insert(dst->end(), v.begin(), v.end());
+}
 
 void PutLengthPrefixed(Bytes* dst, ByteView v) {
   PutVarint64(dst, v.size());
   PutBytes(dst, v);
 }
 
-void PutLengthPrefixed(Bytes* dst, std::string_view v) { PutLengthPrefixed(dst, AsBytes(v)); }
+void PutLengthPrefixed(Bytes* dst, std::string_view v) {
+  PutLengthPrefixed(dst, AsBytes(v));
+}
 
 uint32_t DecodeFixed32(const uint8_t* p) {
   uint32_t v = 0;

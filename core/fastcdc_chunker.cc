@@ -31,11 +31,15 @@ constexpr std::array<uint64_t, 256> kGear = MakeGear();
 // The `bits` highest bits of the fingerprint. The fingerprint shifts left
 // once per byte, so its top bits depend on the last 64 bytes: that is the
 // rolling window.
-constexpr uint64_t TopMask(int bits) { return bits <= 0 ? 0 : (~0ull << (64 - bits)); }
+constexpr uint64_t TopMask(int bits) {
+  return bits <= 0 ? 0 : (~0ull << (64 - bits));
+}
 
 }  // namespace
 
-const uint64_t* GearTable() { return kGear.data(); }
+const uint64_t* GearTable() {
+  return kGear.data();
+}
 
 FastCdcChunker::FastCdcChunker(ChunkerParams params) : params_(params) {
   if (params.min_size < 64 || params.min_size >= params.avg_size || params.avg_size >= params.max_size ||

@@ -62,7 +62,9 @@ Sha256Hasher::Sha256Hasher() : impl_(std::make_unique<Impl>()) {
   if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) std::abort();
 }
 
-Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(impl_->ctx); }
+Sha256Hasher::~Sha256Hasher() {
+  EVP_MD_CTX_free(impl_->ctx);
+}
 
 void Sha256Hasher::Update(ByteView data) {
   if (!data.empty() && EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) std::abort();
@@ -82,6 +84,8 @@ Hash256 Sha256(ByteView data) {
   return hasher.Finish();
 }
 
-uint64_t Xxh3_64(ByteView data) { return XXH3_64bits(data.data(), data.size()); }
+uint64_t Xxh3_64(ByteView data) {
+  return XXH3_64bits(data.data(), data.size());
+}
 
 }  // namespace qm

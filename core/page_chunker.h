@@ -23,7 +23,7 @@ namespace qm {
 
 struct PageChunkerParams {
   uint32_t min_bytes = 4 * 1024;
-  uint32_t avg_bytes = 8 * 1024;   // rounded to a power of two of pages
+  uint32_t avg_bytes = 8 * 1024;  // rounded to a power of two of pages
   uint32_t max_bytes = 64 * 1024;
 };
 

@@ -11,7 +11,9 @@ namespace qm {
 
 namespace {
 constexpr std::string_view kFirstLine = "qm-snap repository v1";
-Status Bad(const std::string& what) { return Status::Corruption("repository config: " + what); }
+Status Bad(const std::string& what) {
+  return Status::Corruption("repository config: " + what);
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -80,7 +82,8 @@ Result<RepoConfig> DecodeRepoConfig(ByteView data) {
   QM_RETURN_IF_ERROR(num("zstd_level", 1, 19, &lvl));
   QM_RETURN_IF_ERROR(num("pack_target_size", 1u << 20, 1u << 30, &pack));
   if (!kv.empty()) return Bad("unknown key " + kv.begin()->first + " (written by a newer qm-snap?)");
-  if (!(mn < avg && avg < mx) || !std::has_single_bit(avg)) return Bad("chunker sizes must satisfy min < avg < max, avg a power of two");
+  if (!(mn < avg && avg < mx) || !std::has_single_bit(avg))
+    return Bad("chunker sizes must satisfy min < avg < max, avg a power of two");
   cfg.chunker = {static_cast<uint32_t>(mn), static_cast<uint32_t>(avg), static_cast<uint32_t>(mx)};
   cfg.zstd_level = static_cast<int>(lvl);
   cfg.pack_target_size = pack;

@@ -11,7 +11,9 @@ namespace {
 constexpr char kSnapMagic[6] = {'Q', 'M', 'S', 'N', 'A', 'P'};
 constexpr size_t kMaxText = 4096;
 constexpr size_t kMaxTags = 256;
-Status Bad(const std::string& what) { return Status::Corruption("snapshot record: " + what); }
+Status Bad(const std::string& what) {
+  return Status::Corruption("snapshot record: " + what);
+}
 }  // namespace
 
 Bytes EncodeSnapshotRecord(const SnapshotRecord& rec) {
@@ -60,7 +62,8 @@ Result<SnapshotRecord> DecodeSnapshotRecord(ByteView data) {
   if (!r.ReadBytes(32, &v)) return Bad("truncated root tree id");
   rec.root_tree = *Hash256::FromBytes(v);
   SnapshotTotals& t = rec.totals;
-  for (uint64_t* p : {&t.files, &t.dirs, &t.bytes_logical, &t.bytes_read, &t.bytes_added, &t.chunks_total, &t.chunks_new})
+  for (uint64_t* p :
+       {&t.files, &t.dirs, &t.bytes_logical, &t.bytes_read, &t.bytes_added, &t.chunks_total, &t.chunks_new})
     if (!r.ReadVarint64(p)) return Bad("truncated totals");
   if (!r.ReadVarint32(&rec.flags) || !r.ReadLengthPrefixed(&rec.program_version, kMaxText))
     return Bad("truncated trailer fields");

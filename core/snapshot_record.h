@@ -26,17 +26,17 @@ struct SnapshotTotals {
 };
 
 enum SnapshotFlags : uint32_t {
-  kSnapshotDbsOnly = 1u << 0,   // --dbs-only
-  kSnapshotPartial = 1u << 1,   // some source items could not be read
+  kSnapshotDbsOnly = 1u << 0,  // --dbs-only
+  kSnapshotPartial = 1u << 1,  // some source items could not be read
 };
 
 struct SnapshotRecord {
-  int64_t time_unix = 0;         // seconds since the epoch, UTC
+  int64_t time_unix = 0;  // seconds since the epoch, UTC
   uint32_t time_nanos = 0;
   std::string hostname;
   std::string username;
-  std::string source;            // absolute source directory
-  std::vector<std::string> tags; // sorted, unique
+  std::string source;             // absolute source directory
+  std::vector<std::string> tags;  // sorted, unique
   std::optional<Hash256> parent;
   Hash256 root_tree;
   SnapshotTotals totals;

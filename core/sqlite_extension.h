@@ -28,11 +28,11 @@ struct SqliteCaptureExt {
   uint64_t page_count = 0;
   int64_t data_version = 0;
   bool wal = false;
-  std::string quick_check;         // "ok" when it passed
+  std::string quick_check;  // "ok" when it passed
   uint64_t read_hold_us = 0;
-  FileStamp main;                  // the database file, stat()ed before the read transaction began
+  FileStamp main;                     // the database file, stat()ed before the read transaction began
   std::optional<FileStamp> wal_file;  // its -wal file then, if any
-  int64_t stamped_at_ns = 0;       // when those stats were taken
+  int64_t stamped_at_ns = 0;          // when those stats were taken
   bool operator==(const SqliteCaptureExt&) const = default;
 };
 

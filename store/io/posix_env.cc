@@ -36,18 +36,13 @@ namespace qm {
 Status PosixError(const std::string& context, int error_number) {
   std::string message = context + ": " + std::strerror(error_number);
   switch (error_number) {
-    case ENOENT:
-      return Status(Code::kNotFound, std::move(message));
+    case ENOENT: return Status(Code::kNotFound, std::move(message));
     case ENOSPC:
-    case EDQUOT:
-      return Status(Code::kNoSpace, std::move(message));
+    case EDQUOT: return Status(Code::kNoSpace, std::move(message));
     case EACCES:
-    case EPERM:
-      return Status(Code::kPermissionDenied, std::move(message));
-    case EEXIST:
-      return Status(Code::kAlreadyExists, std::move(message));
-    default:
-      return Status(Code::kIOError, std::move(message));
+    case EPERM: return Status(Code::kPermissionDenied, std::move(message));
+    case EEXIST: return Status(Code::kAlreadyExists, std::move(message));
+    default: return Status(Code::kIOError, std::move(message));
   }
 }
 
@@ -56,7 +51,9 @@ namespace {
 // close() whose EINTR is not retried: on Linux the descriptor is released
 // even when close() reports EINTR, and retrying could close a descriptor
 // another thread has just been given.
-int CloseFd(int fd) { return ::close(fd); }
+int CloseFd(int fd) {
+  return ::close(fd);
+}
 
 class PosixWritableFile final : public WritableFile {
  public:

@@ -4,6 +4,8 @@
 
 namespace qm {
 
-void RestrictFileCreationMask() { ::umask(077); }
+void RestrictFileCreationMask() {
+  ::umask(077);
+}
 
 }  // namespace qm

@@ -54,7 +54,8 @@ TEST(KillTest, SigkillDuringBackupLeavesTheRepositoryCleanAndUsable) {
   // Enough new data that a backup takes a while: half random, half text.
   for (int i = 0; i < 6; ++i) {
     std::string text;
-    while (text.size() < (6u << 20)) text += "2025-01-29 14:00:00 INFO trade filled BTCUSDT qty=" + std::to_string(i * 7919 + text.size()) + "\n";
+    while (text.size() < (6u << 20))
+      text += "2025-01-29 14:00:00 INFO trade filled BTCUSDT qty=" + std::to_string(i * 7919 + text.size()) + "\n";
     WriteStringToFile(src + "/bulk/random" + std::to_string(i), RandomBytes(6 << 20, 100 + i));
     WriteStringToFile(src + "/bulk/text" + std::to_string(i), text);
   }

@@ -16,7 +16,8 @@ TEST(CodingTest, FixedAndVarintValuesRoundTrip) {
     PutFixed64(&b, v);
     PutFixed32(&b, static_cast<uint32_t>(v));
   }
-  const int64_t svalues[] = {0, -1, 1, -64, 64, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  const int64_t svalues[] = {
+      0, -1, 1, -64, 64, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
   for (int64_t v : svalues) PutVarsint64(&b, v);
   PutLengthPrefixed(&b, std::string_view("hello"));
   ByteReader r(b);

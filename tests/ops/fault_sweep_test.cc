@@ -98,7 +98,6 @@ class FaultSweepTest : public ::testing::Test {
   std::map<std::string, std::string> first_files_;
 };
 
-
 TEST_F(FaultSweepTest, AFailureAtEveryStepOfABackupLosesNothingCommitted) {
   // Count the operations a clean second backup makes.
   const std::string probe = dir_.path() + "/probe";

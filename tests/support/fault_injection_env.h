@@ -128,7 +128,7 @@ class FaultInjectionEnv : public EnvWrapper {
 
   // What BeginOp decided for one mutating operation.
   struct Decision {
-    Status status;            // non-OK: fail the operation with this
+    Status status;             // non-OK: fail the operation with this
     bool short_write = false;  // Append only: write half, then fail with `status`
   };
 

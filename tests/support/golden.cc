@@ -9,7 +9,9 @@
 namespace qm {
 
 namespace {
-std::string GoldenPath(const std::string& name) { return std::string(QMSNAP_GOLDEN_DIR) + "/" + name; }
+std::string GoldenPath(const std::string& name) {
+  return std::string(QMSNAP_GOLDEN_DIR) + "/" + name;
+}
 }  // namespace
 
 void ExpectMatchesGolden(const std::string& name, ByteView actual) {
@@ -24,6 +26,8 @@ void ExpectMatchesGolden(const std::string& name, ByteView actual) {
       << "); if the format change is deliberate, bump the version, document it and rerun with QMSNAP_UPDATE_GOLDEN=1";
 }
 
-std::string ReadGolden(const std::string& name) { return ReadFileToString(GoldenPath(name)); }
+std::string ReadGolden(const std::string& name) {
+  return ReadFileToString(GoldenPath(name));
+}
 
 }  // namespace qm
