@@ -38,4 +38,7 @@ echo "restored files are byte-identical to the source: $(cd "$demo/restored" && 
 python3 "$root/tools/qm_workload.py" verify "$demo/restored"
 step "qm-snap check --read-data"
 "$qm" check --read-data
+step "qm-snap export latest: the guide's offsite archive, checked with sha256sum and tar"
+"$qm" export latest --output-dir "$demo/offsite"
+(cd "$demo/offsite" && sha256sum -c ./*.sha256 && echo "archive entries: $(tar -tzf ./*.tar.gz | wc -l)")
 printf '\ndemo finished: repository at %s\n' "$QM_SNAP_REPO"
