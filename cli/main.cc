@@ -60,6 +60,7 @@ int Main(int argc, char** argv) {
   RegisterRestore(app, ctx);
   RegisterCheck(app, ctx);
   RegisterExport(app, ctx);
+  RegisterVerify(app, ctx);
 
   auto* help = app.add_subcommand("help", "Show help for qm-snap or one of its commands");
   std::string help_topic;

@@ -41,4 +41,5 @@ step "qm-snap check --read-data"
 step "qm-snap export latest: the guide's offsite archive, checked with sha256sum and tar"
 "$qm" export latest --output-dir "$demo/offsite"
 (cd "$demo/offsite" && sha256sum -c ./*.sha256 && echo "archive entries: $(tar -tzf ./*.tar.gz | wc -l)")
+"$qm" verify "$demo"/offsite/*.tar.gz
 printf '\ndemo finished: repository at %s\n' "$QM_SNAP_REPO"

@@ -179,5 +179,128 @@ TEST_F(ExportTest, BadFormatOrLevelIsAClearErrorAndWritesNothing) {
   EXPECT_FALSE(fs::exists(out + "/20250129_143022.tar.gz"));
 }
 
+// ---- verify: the archive checked with no store, and hostile archives refused ----
+
+// Builds NAME.tar.gz (or .tar.zst) in `dir` from a Python description of its
+// entries, with a correct NAME.sha256 beside it, so only the named defect is
+// wrong. `entries` is Python code appending to `t` (a tarfile.TarFile).
+std::string Craft(const std::string& dir, const std::string& entries, const std::string& compress = "gzip -n") {
+  const std::string ext = compress.rfind("zstd", 0) == 0 ? "tar.zst" : "tar.gz";
+  const std::string script = dir + "/craft.py";
+  WriteStringToFile(
+      script,
+      "import io,sys,tarfile,json,hashlib\n"
+      "t=tarfile.open(fileobj=sys.stdout.buffer,mode='w|',format=tarfile.PAX_FORMAT)\n"
+      "def add(name,data=b'',type=tarfile.REGTYPE,link=''):\n"
+      "  i=tarfile.TarInfo(name); i.type=type; i.linkname=link; i.size=len(data) if type==tarfile.REGTYPE else 0\n"
+      "  t.addfile(i, io.BytesIO(data) if type==tarfile.REGTYPE else None)\n"
+      "def info(files):\n"
+      "  "
+      "d={'format':'qm-snap-archive','format_version':1,'files':[{'path':p,'size':len(b),'sha256':hashlib.sha256(b)."
+      "hexdigest()} for p,b in files]}\n"
+      "  add('20250129_143022/backup_info.json', json.dumps(d).encode())\n"
+      "add('20250129_143022/', type=tarfile.DIRTYPE)\n" +
+          entries + "t.close()\n");
+  const std::string archive = dir + "/20250129_143022." + ext;
+  auto r = RunShell("python3 " + script + " | " + compress + " > " + archive + " && cd " + dir +
+                    " && sha256sum 20250129_143022." + ext + " > 20250129_143022.sha256");
+  EXPECT_EQ(0, r.code) << r.err;
+  return archive;
+}
+
+ShellResult Verify(const std::string& archive) {
+  return Qm("verify " + archive);
+}
+
+TEST_F(ExportTest, VerifyPassesForAFreshExportInEveryFormat) {
+  auto gz = Verify(Export(dir_.path() + "/offsite"));
+  EXPECT_EQ(0, gz.code) << gz.err;
+  EXPECT_NE(gz.out.find("5 files (3 databases pass integrity_check)"), std::string::npos) << gz.out;
+  auto r = Qm("export latest --repo " + repo_ + " --output-dir " + dir_.path() + "/zst --format tar.zst");
+  ASSERT_EQ(0, r.code) << r.err;
+  auto zst = Verify(dir_.path() + "/zst/20250129_143022.tar.zst");
+  EXPECT_EQ(0, zst.code) << zst.err;
+}
+
+TEST_F(ExportTest, VerifyNamesAChecksumMismatchAndAMissingChecksumFile) {
+  const std::string out = dir_.path() + "/offsite";
+  const std::string archive = Export(out);
+  WriteStringToFile(out + "/20250129_143022.sha256", std::string(64, '0') + "  20250129_143022.tar.gz\n");
+  auto bad = Verify(archive);
+  EXPECT_EQ(1, bad.code);
+  EXPECT_NE(bad.err.find("does not match 20250129_143022.sha256"), std::string::npos) << bad.err;
+  fs::remove(out + "/20250129_143022.sha256");
+  auto missing = Verify(archive);
+  EXPECT_EQ(1, missing.code);
+  EXPECT_NE(missing.err.find("no checksum file"), std::string::npos) << missing.err;
+}
+
+TEST_F(ExportTest, VerifyRefusesATruncatedArchive) {
+  const std::string out = dir_.path() + "/offsite";
+  const std::string archive = Export(out);
+  fs::resize_file(archive, fs::file_size(archive) / 2);
+  RunShell("cd " + out + " && sha256sum 20250129_143022.tar.gz > 20250129_143022.sha256");  // only truncation is wrong
+  auto r = Verify(archive);
+  EXPECT_EQ(1, r.code);
+  EXPECT_NE(r.err.find("truncated or corrupt"), std::string::npos) << r.err;
+}
+
+TEST_F(ExportTest, VerifyFindsAFileThatDiffersFromBackupInfo) {
+  const std::string d = dir_.path() + "/c";
+  fs::create_directories(d);
+  const std::string a = Craft(d,
+                              "add('20250129_143022/config.yaml', b'api_key: EVIL\\n')\n"
+                              "info([('config.yaml', b'api_key: GOOD\\n')])\n");
+  auto r = Verify(a);
+  EXPECT_EQ(1, r.code);
+  EXPECT_NE(r.err.find("\"config.yaml\" does not match its SHA-256 in backup_info.json"), std::string::npos) << r.err;
+}
+
+TEST_F(ExportTest, VerifyRunsIntegrityCheckOnEveryDatabase) {
+  const std::string d = dir_.path() + "/c";
+  fs::create_directories(d);
+  // A real database with garbage over its second page; backup_info.json agrees with the bytes.
+  const std::string db = src_ + "/data/auth.db";
+  const std::string a = Craft(d, "b=bytearray(open('" + db +
+                                     "','rb').read()); b[4096+8:4096+400]=b'\\xff'*392; b=bytes(b)\n"
+                                     "add('20250129_143022/data/auth.db', b)\n"
+                                     "info([('data/auth.db', b)])\n");
+  auto r = Verify(a);
+  EXPECT_EQ(1, r.code);
+  EXPECT_NE(r.err.find("database \"20250129_143022/data/auth.db\" fails PRAGMA integrity_check"), std::string::npos)
+      << r.err;
+}
+
+TEST_F(ExportTest, VerifyRefusesEntriesThatEscapeOrDoNotBelong) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"add('20250129_143022/../evil', b'x')\n", "\"20250129_143022/../evil\" has an empty"},
+      {"add('/etc/evil', b'x')\n", "\"/etc/evil\" is an absolute path"},
+      {"add('other/evil', b'x')\n", "is outside the top folder"},
+      {"add('20250129_143022/l', type=tarfile.SYMTYPE, link='../../etc/passwd')\n", "points outside the archive"},
+      {"add('20250129_143022/l', type=tarfile.SYMTYPE, link='/etc/passwd')\n", "points outside the archive"},
+      {"add('20250129_143022/h', type=tarfile.LNKTYPE, link='20250129_143022/backup_info.json')\n", "is a hard link"},
+      {"add('20250129_143022/dev', type=tarfile.CHRTYPE)\n", "is a device"},
+      {"add('20250129_143022/a', b'1')\nadd('20250129_143022/a', b'2')\n", "\"20250129_143022/a\" appears twice"},
+  };
+  int n = 0;
+  for (const auto& [entries, expect] : cases) {
+    const std::string d = dir_.path() + "/case" + std::to_string(n++);
+    fs::create_directories(d);
+    auto r = Verify(Craft(d, entries + "info([])\n"));
+    EXPECT_EQ(1, r.code) << entries;
+    EXPECT_NE(r.err.find(expect), std::string::npos) << entries << "\n" << r.err;
+  }
+}
+
+TEST_F(ExportTest, VerifyStopsADecompressionBomb) {
+  const std::string d = dir_.path() + "/bomb";
+  fs::create_directories(d);
+  const std::string a = Craft(d, "add('20250129_143022/zeros', bytes(64<<20))\ninfo([])\n", "zstd -19 -q");
+  ASSERT_LT(fs::file_size(a), 64u << 10) << "the crafted bomb must compress far beyond 1000:1";
+  auto r = Verify(a);
+  EXPECT_EQ(1, r.code);
+  EXPECT_NE(r.err.find("decompression bomb"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace qm
