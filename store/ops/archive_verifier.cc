@@ -102,6 +102,12 @@ std::string IntegrityCheck(const std::string& path) {
   return result;
 }
 
+// libarchive's message for the last failure (it may have none).
+std::string ErrorOf(struct archive* a) {
+  const char* e = archive_error_string(a);
+  return e != nullptr ? e : "unknown error";
+}
+
 struct Seen {
   uint64_t size = 0;
   std::string sha256;
@@ -146,7 +152,7 @@ Result<VerifyReport> VerifyArchive(Env* env, const VerifyOptions& options) {
   const uint64_t bomb_limit = kBombRatio * info.size + (1u << 20);
   int db_seq = 0;
   if (archive_read_open(a, &src, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
-    problem(std::string("the archive cannot be read: ") + archive_error_string(a));
+    problem(std::string("the archive cannot be read: ") + ErrorOf(a));
   } else {
     while (true) {
       struct archive_entry* e = nullptr;
@@ -156,7 +162,7 @@ Result<VerifyReport> VerifyArchive(Env* env, const VerifyOptions& options) {
         break;
       }
       if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-        problem(std::string("the archive is truncated or corrupt: ") + archive_error_string(a));
+        problem(std::string("the archive is truncated or corrupt: ") + ErrorOf(a));
         break;
       }
       const char* raw = archive_entry_pathname(e);
@@ -200,7 +206,7 @@ Result<VerifyReport> VerifyArchive(Env* env, const VerifyOptions& options) {
         const int r = archive_read_data_block(a, &buf, &size, &offset);
         if (r == ARCHIVE_EOF) break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-          problem("entry \"" + name + "\" is truncated or corrupt: " + archive_error_string(a));
+          problem("entry \"" + name + "\" is truncated or corrupt: " + ErrorOf(a));
           bad = true;
           break;
         }
