@@ -50,7 +50,7 @@ std::string Format(int64_t unix_seconds, const char* fmt, bool utc = false) {
 
 Result<int64_t> ParseTime(std::string_view text) {
   struct tm tm = {};
-  int Y, M, D, h = 0, m = 0, sec = 0;
+  int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0;
   size_t p = 0;
   bool utc = false;
   int offset_s = 0;
