@@ -168,6 +168,9 @@ Result<Bytes> ReadFileToBytes(Env* env, const std::string& path, uint64_t max_si
 Status WriteFileAtomic(Env* env, const std::string& path, ByteView data, uint32_t mode = 0600);
 // mkdir -p with `mode` for each created component; OK if it exists as a directory.
 Status CreateDirs(Env* env, const std::string& path, uint32_t mode = 0700);
+// rm -rf without following symlinks: removes `path` (a file, symlink or
+// directory) and everything under it. OK if `path` does not exist.
+Status RemoveTree(Env* env, const std::string& path);
 // Parent directory of `path` ("a/b/c" -> "a/b", "c" -> ".").
 std::string DirName(const std::string& path);
 std::string JoinPath(const std::string& a, const std::string& b);

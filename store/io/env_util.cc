@@ -25,6 +25,18 @@ Result<Bytes> ReadFileToBytes(Env* env, const std::string& path, uint64_t max_si
   return out;
 }
 
+Status RemoveTree(Env* env, const std::string& path) {
+  Result<FileInfo> info = env->Stat(path);  // lstat: a symlink is removed, never followed
+  if (!info.ok()) return info.status().IsNotFound() ? Status::OK() : info.status();
+  if (info->type != FileType::kDirectory) return env->RemoveFile(path);
+  // A read-only directory (restored with its archived mode) must become
+  // writable to be emptied when we are not root.
+  if ((info->mode & 0700) != 0700) env->SetPermissions(path, 0700).IgnoreError();
+  QM_ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(path));
+  for (const std::string& name : children) QM_RETURN_IF_ERROR(RemoveTree(env, path + "/" + name));
+  return env->RemoveDir(path);
+}
+
 Status WriteFileAtomic(Env* env, const std::string& path, ByteView data, uint32_t mode) {
   // The temporary lives in the same directory so the rename cannot cross a
   // file system, and carries the pid so concurrent writers (which the

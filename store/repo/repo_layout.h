@@ -6,7 +6,7 @@
 //   R/packs/XX/<pack-id>.pack self-describing packs, XX = first two hex digits
 //   R/snapshots/<snap-id>     snapshot records; their appearance is the commit
 //   R/index/                  RocksDB chunk index (a cache, rebuilt from packs)
-//   R/tmp/                    packs being written; stale ones are removed by the next writer
+//   R/tmp/                    packs being written, archives being imported; stale ones are removed by the next writer
 #pragma once
 
 #include <optional>

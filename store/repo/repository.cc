@@ -133,7 +133,8 @@ Status Repository::OpenForRead() {
 Status Repository::ClearLeftovers() {
   // We hold the writer lock, so anything temporary belongs to a dead run.
   QM_ASSIGN_OR_RETURN(auto tmp, env_->GetChildren(layout_.TmpDir()));
-  for (const auto& name : tmp) QM_RETURN_IF_ERROR(env_->RemoveFile(layout_.TmpDir() + "/" + name));
+  // Directories too: `import` extracts an archive under tmp/.
+  for (const auto& name : tmp) QM_RETURN_IF_ERROR(RemoveTree(env_, layout_.TmpDir() + "/" + name));
   QM_ASSIGN_OR_RETURN(auto snaps, env_->GetChildren(layout_.SnapshotsDir()));
   for (const auto& name : snaps) {
     if (name.find(".tmp-") != std::string::npos) {

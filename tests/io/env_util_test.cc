@@ -146,5 +146,21 @@ TEST(PathTest, JoinPathInsertsExactlyOneSlash) {
   EXPECT_EQ("b", JoinPath("", "b"));
 }
 
+TEST_F(EnvUtilTest, RemoveTreeRemovesEverythingBelowAndNeverFollowsASymlink) {
+  // Something outside the tree that a symlink inside points at: it must survive.
+  ASSERT_TRUE(env_->CreateDir(Path("outside")).ok());
+  WriteStringToFile(Path("outside/precious"), "keep");
+  ASSERT_TRUE(CreateDirs(env_, Path("tree/a/b")).ok());
+  WriteStringToFile(Path("tree/a/b/f"), "x");
+  WriteStringToFile(Path("tree/top"), "y");
+  ASSERT_TRUE(env_->CreateSymlink(Path("outside"), Path("tree/a/link")).ok());
+  // A read-only directory (as an archive may restore one) is emptied too.
+  ASSERT_EQ(0, chmod(Path("tree/a/b").c_str(), 0500));
+  ASSERT_TRUE(RemoveTree(env_, Path("tree")).ok());
+  EXPECT_FALSE(env_->Stat(Path("tree")).ok());
+  EXPECT_EQ(ReadFileToString(Path("outside/precious")), "keep");
+  EXPECT_TRUE(RemoveTree(env_, Path("tree")).ok()) << "a missing path is already removed";
+}
+
 }  // namespace
 }  // namespace qm
