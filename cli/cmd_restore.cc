@@ -5,9 +5,39 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "core/time_format.h"
+#include "store/ops/archive_restorer.h"
 #include "store/ops/restorer.h"
 
 namespace qm::cli {
+namespace {
+
+bool IsArchivePath(const std::string& s) {
+  for (const char* ext : {".tar.gz", ".tar.zst", ".tar.xz"}) {
+    const std::string e = ext;
+    if (s.size() > e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0) return true;
+  }
+  return false;
+}
+
+int RestoreFromArchive(CommandContext& ctx, const std::string& archive, const std::string& target) {
+  spdlog::info("restoring archive {} into {} (every file checked before any is put in place)", archive, target);
+  ArchiveRestoreOptions opt;
+  opt.archive = archive;
+  opt.target = target;
+  auto r = RestoreArchive(ctx.env, opt);
+  if (!r.ok()) return ReportError(r.status().WithContext("restore failed"));
+  const ArchiveReport& rep = r->report;
+  if (!rep.ok()) return ReportProblems(rep.problems, "restore refused: archive " + archive, "nothing was restored");
+  std::printf(
+      "restored archive %s (snapshot %s of %s taken %s): %llu files (%llu databases pass "
+      "integrity_check), %s, checksum OK, %.2f s\n",
+      archive.c_str(), rep.info.snapshot_id.substr(0, 12).c_str(), rep.info.hostname.c_str(),
+      FormatTimeIso(rep.info.time_unix).c_str(), static_cast<unsigned long long>(rep.files),
+      static_cast<unsigned long long>(rep.databases), HumanBytes(rep.bytes).c_str(), r->duration_s);
+  return kExitOk;
+}
+
+}  // namespace
 
 void RegisterRestore(CLI::App& app, CommandContext& ctx) {
   struct Args {
@@ -15,11 +45,17 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
     std::string target;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("restore", "Restore a snapshot into a new or empty directory");
-  cmd->add_option("snapshot", args->snapshot, "Snapshot id, unique id prefix, or `latest`")->required();
+  auto* cmd = app.add_subcommand(
+      "restore",
+      "Restore a snapshot, or an exported NAME.tar.gz archive (no store needed), into a new or empty directory");
+  cmd->add_option("snapshot", args->snapshot,
+                  "Snapshot id, unique id prefix, or `latest`; or the path of an export archive "
+                  "(NAME.tar.gz, .tar.zst, .tar.xz, with NAME.sha256 beside it)")
+      ->required();
   cmd->add_option("-t,--target", args->target, "Directory to restore into (must be new or empty)")->required();
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
+      if (IsArchivePath(args->snapshot)) return RestoreFromArchive(ctx, args->snapshot, args->target);
       auto repo = ctx.OpenRepo(OpenMode::kReadOnly);
       if (!repo.ok()) return ReportError(repo.status());
       auto snap = (*repo)->FindSnapshot(args->snapshot);

@@ -3,7 +3,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "core/json_writer.h"
-#include "store/ops/archive_verifier.h"
+#include "store/ops/archive_reader.h"
 
 namespace qm::cli {
 
@@ -20,9 +20,9 @@ void RegisterVerify(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--json", args->json, "Print the result as JSON");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
-      VerifyOptions opt;
+      ArchiveReadOptions opt;
       opt.archive = args->archive;
-      auto r = VerifyArchive(ctx.env, opt);
+      auto r = ReadArchive(ctx.env, opt);
       if (!r.ok()) return ReportError(r.status().WithContext("verify failed"));
       if (args->json) {
         JsonWriter j;
@@ -38,11 +38,7 @@ void RegisterVerify(CLI::App& app, CommandContext& ctx) {
         j.EndObject();
         std::printf("%s\n", j.str().c_str());
       }
-      if (!r->ok()) {
-        for (const std::string& p : r->problems) std::fprintf(stderr, "qm-snap: problem: %s\n", p.c_str());
-        return ReportError(Status::Corruption("archive " + args->archive,
-                                              std::to_string(r->problems.size()) + " problem(s) found; see above"));
-      }
+      if (!r->ok()) return ReportProblems(r->problems, "archive " + args->archive, "");
       if (!args->json)
         std::printf("verified %s: %llu files (%llu databases pass integrity_check), %s, checksum OK\n",
                     args->archive.c_str(), static_cast<unsigned long long>(r->files),

@@ -38,6 +38,7 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx);
 void RegisterCheck(CLI::App& app, CommandContext& ctx);
 void RegisterExport(CLI::App& app, CommandContext& ctx);
 void RegisterVerify(CLI::App& app, CommandContext& ctx);
+void RegisterImport(CLI::App& app, CommandContext& ctx);
 
 // "12.3 MiB"
 std::string HumanBytes(uint64_t n);

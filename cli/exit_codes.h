@@ -8,6 +8,9 @@
 //   11 repository locked by another qm-snap
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "core/status.h"
 
 namespace qm::cli {
@@ -21,5 +24,10 @@ inline constexpr int kExitLocked = 11;
 
 // Logs `status` as one error sentence and returns its exit code.
 int ReportError(const Status& status);
+
+// An archive that failed its checks: each problem on its own stderr line,
+// then one error sentence, "<what>: N problem(s) found (see above); <outcome>".
+// Returns kExitFailure.
+int ReportProblems(const std::vector<std::string>& problems, const std::string& what, const std::string& outcome);
 
 }  // namespace qm::cli

@@ -61,6 +61,7 @@ int Main(int argc, char** argv) {
   RegisterCheck(app, ctx);
   RegisterExport(app, ctx);
   RegisterVerify(app, ctx);
+  RegisterImport(app, ctx);
 
   auto* help = app.add_subcommand("help", "Show help for qm-snap or one of its commands");
   std::string help_topic;

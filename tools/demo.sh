@@ -42,4 +42,7 @@ step "qm-snap export latest: the guide's offsite archive, checked with sha256sum
 "$qm" export latest --output-dir "$demo/offsite"
 (cd "$demo/offsite" && sha256sum -c ./*.sha256 && echo "archive entries: $(tar -tzf ./*.tar.gz | wc -l)")
 "$qm" verify "$demo"/offsite/*.tar.gz
+step "qm-snap restore ARCHIVE: the bare-machine drill, straight from the offsite archive"
+"$qm" restore "$demo"/offsite/*.tar.gz --target "$demo/drill"
+python3 "$root/tools/qm_workload.py" verify "$demo/drill"
 printf '\ndemo finished: repository at %s\n' "$QM_SNAP_REPO"

@@ -113,6 +113,7 @@ class Archiver {
     if (progress_) progress_->ItemError(rel, s);
   }
   bool Excluded(const std::string& rel) const;
+  const std::string& SourceLabel() const { return opt_.record_source ? *opt_.record_source : opt_.source; }
   std::string Abs(const std::string& rel) const { return rel.empty() ? opt_.source : opt_.source + "/" + rel; }
 
   // Adds `rel` (file, symlink or directory, recursively). `required` items
@@ -498,7 +499,7 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
 }
 
 Hash256 Archiver::FingerprintKey(const std::string& rel) const {
-  const std::string name = std::string("page-fingerprints") + '\0' + opt_.source + '\0' + rel;
+  const std::string name = std::string("page-fingerprints") + '\0' + SourceLabel() + '\0' + rel;
   return Sha256(AsBytes(name));
 }
 
@@ -706,12 +707,12 @@ Result<BackupResult> Archiver::Run() {
   // the same set (as restic matches paths), else the latest of that source.
   // So a full run after hourly --dbs-only runs compares its logs and configs
   // with the last full run, which has them, instead of re-reading them.
-  const std::string host = env_->HostName();
+  const std::string host = opt_.record_hostname.value_or(env_->HostName());
   QM_ASSIGN_OR_RETURN(auto snapshots, repo_->ListSnapshots());
   const Snapshot* same_set = nullptr;
   const Snapshot* same_source = nullptr;
   for (auto it = snapshots.rbegin(); it != snapshots.rend() && same_set == nullptr; ++it) {
-    if (it->record.source != opt_.source || it->record.hostname != host) continue;
+    if (it->record.source != SourceLabel() || it->record.hostname != host) continue;
     if (same_source == nullptr) same_source = &*it;
     if (((it->record.flags & kSnapshotDbsOnly) != 0) == opt_.dbs_only) same_set = &*it;
   }
@@ -751,7 +752,7 @@ Result<BackupResult> Archiver::Run() {
   rec.time_nanos = opt_.time_unix ? 0 : static_cast<uint32_t>(started % 1000000000);
   rec.hostname = host;
   rec.username = env_->UserName();
-  rec.source = opt_.source;
+  rec.source = SourceLabel();
   std::set<std::string> tags(opt_.tags.begin(), opt_.tags.end());
   rec.tags.assign(tags.begin(), tags.end());
   if (parent_) rec.parent = parent_->id;

@@ -38,6 +38,11 @@ struct BackupOptions {
   int log_days = 7;
   int db_busy_timeout_ms = 10000;  // how long to wait for a database lock
   unsigned threads = 0;            // hashing/compression workers; 0: one per core
+  // Recorded in the snapshot (and used to find its parent) instead of
+  // `source` and this host's name: `import` reads an extracted archive from
+  // a temporary directory but records where and on which host it was taken.
+  std::optional<std::string> record_source;
+  std::optional<std::string> record_hostname;
 };
 
 struct BackupItemError {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "tests/support/archive_craft.h"
 #include "tests/support/test_util.h"
 
 namespace qm {
@@ -181,33 +182,6 @@ TEST_F(ExportTest, BadFormatOrLevelIsAClearErrorAndWritesNothing) {
 
 // ---- verify: the archive checked with no store, and hostile archives refused ----
 
-// Builds NAME.tar.gz (or .tar.zst) in `dir` from a Python description of its
-// entries, with a correct NAME.sha256 beside it, so only the named defect is
-// wrong. `entries` is Python code appending to `t` (a tarfile.TarFile).
-std::string Craft(const std::string& dir, const std::string& entries, const std::string& compress = "gzip -n") {
-  const std::string ext = compress.rfind("zstd", 0) == 0 ? "tar.zst" : "tar.gz";
-  const std::string script = dir + "/craft.py";
-  WriteStringToFile(
-      script,
-      "import io,sys,tarfile,json,hashlib\n"
-      "t=tarfile.open(fileobj=sys.stdout.buffer,mode='w|',format=tarfile.PAX_FORMAT)\n"
-      "def add(name,data=b'',type=tarfile.REGTYPE,link=''):\n"
-      "  i=tarfile.TarInfo(name); i.type=type; i.linkname=link; i.size=len(data) if type==tarfile.REGTYPE else 0\n"
-      "  t.addfile(i, io.BytesIO(data) if type==tarfile.REGTYPE else None)\n"
-      "def info(files):\n"
-      "  "
-      "d={'format':'qm-snap-archive','format_version':1,'files':[{'path':p,'size':len(b),'sha256':hashlib.sha256(b)."
-      "hexdigest()} for p,b in files]}\n"
-      "  add('20250129_143022/backup_info.json', json.dumps(d).encode())\n"
-      "add('20250129_143022/', type=tarfile.DIRTYPE)\n" +
-          entries + "t.close()\n");
-  const std::string archive = dir + "/20250129_143022." + ext;
-  auto r = RunShell("python3 " + script + " | " + compress + " > " + archive + " && cd " + dir +
-                    " && sha256sum 20250129_143022." + ext + " > 20250129_143022.sha256");
-  EXPECT_EQ(0, r.code) << r.err;
-  return archive;
-}
-
 ShellResult Verify(const std::string& archive) {
   return Qm("verify " + archive);
 }
@@ -248,9 +222,9 @@ TEST_F(ExportTest, VerifyRefusesATruncatedArchive) {
 TEST_F(ExportTest, VerifyFindsAFileThatDiffersFromBackupInfo) {
   const std::string d = dir_.path() + "/c";
   fs::create_directories(d);
-  const std::string a = Craft(d,
-                              "add('20250129_143022/config.yaml', b'api_key: EVIL\\n')\n"
-                              "info([('config.yaml', b'api_key: GOOD\\n')])\n");
+  const std::string a = CraftArchive(d,
+                                     "add('20250129_143022/config.yaml', b'api_key: EVIL\\n')\n"
+                                     "info([('config.yaml', b'api_key: GOOD\\n')])\n");
   auto r = Verify(a);
   EXPECT_EQ(1, r.code);
   EXPECT_NE(r.err.find("\"config.yaml\" does not match its SHA-256 in backup_info.json"), std::string::npos) << r.err;
@@ -261,10 +235,10 @@ TEST_F(ExportTest, VerifyRunsIntegrityCheckOnEveryDatabase) {
   fs::create_directories(d);
   // A real database with garbage over its second page; backup_info.json agrees with the bytes.
   const std::string db = src_ + "/data/auth.db";
-  const std::string a = Craft(d, "b=bytearray(open('" + db +
-                                     "','rb').read()); b[4096+8:4096+400]=b'\\xff'*392; b=bytes(b)\n"
-                                     "add('20250129_143022/data/auth.db', b)\n"
-                                     "info([('data/auth.db', b)])\n");
+  const std::string a = CraftArchive(d, "b=bytearray(open('" + db +
+                                            "','rb').read()); b[4096+8:4096+400]=b'\\xff'*392; b=bytes(b)\n"
+                                            "add('20250129_143022/data/auth.db', b)\n"
+                                            "info([('data/auth.db', b)])\n");
   auto r = Verify(a);
   EXPECT_EQ(1, r.code);
   EXPECT_NE(r.err.find("database \"20250129_143022/data/auth.db\" fails PRAGMA integrity_check"), std::string::npos)
@@ -286,7 +260,7 @@ TEST_F(ExportTest, VerifyRefusesEntriesThatEscapeOrDoNotBelong) {
   for (const auto& [entries, expect] : cases) {
     const std::string d = dir_.path() + "/case" + std::to_string(n++);
     fs::create_directories(d);
-    auto r = Verify(Craft(d, entries + "info([])\n"));
+    auto r = Verify(CraftArchive(d, entries + "info([])\n"));
     EXPECT_EQ(1, r.code) << entries;
     EXPECT_NE(r.err.find(expect), std::string::npos) << entries << "\n" << r.err;
   }
@@ -295,7 +269,7 @@ TEST_F(ExportTest, VerifyRefusesEntriesThatEscapeOrDoNotBelong) {
 TEST_F(ExportTest, VerifyStopsADecompressionBomb) {
   const std::string d = dir_.path() + "/bomb";
   fs::create_directories(d);
-  const std::string a = Craft(d, "add('20250129_143022/zeros', bytes(64<<20))\ninfo([])\n", "zstd -19 -q");
+  const std::string a = CraftArchive(d, "add('20250129_143022/zeros', bytes(64<<20))\ninfo([])\n", "zstd -19 -q");
   ASSERT_LT(fs::file_size(a), 64u << 10) << "the crafted bomb must compress far beyond 1000:1";
   auto r = Verify(a);
   EXPECT_EQ(1, r.code);
