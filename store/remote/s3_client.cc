@@ -261,20 +261,11 @@ S3Client::~S3Client() = default;
 
 namespace {
 
-// The URL of a request: endpoint, bucket (path or host), URI-encoded key, and
-// the query in canonical order (see CanonicalQueryString()).
 std::string RequestUrl(const S3Config& config, const HttpRequest& r) {
-  std::string url;
-  bool virtual_hosted = !config.path_style && r.bucket.find('.') == std::string::npos;
-  if (virtual_hosted) {
-    size_t host = config.endpoint.find("://") + 3;
-    url = config.endpoint.substr(0, host) + r.bucket + "." + config.endpoint.substr(host) + "/";
-  } else {
-    url = config.endpoint + "/" + r.bucket + "/";
-  }
-  url += S3UriEncode(r.key, true);
-  if (!r.query.empty()) url += "?" + CanonicalQueryString(r.query);
-  return url;
+  const S3Addressing addressing = config.endpoint_is_bucket ? S3Addressing::kEndpointIsBucket
+                                  : config.path_style       ? S3Addressing::kPath
+                                                            : S3Addressing::kVirtual;
+  return S3RequestUrl(config.endpoint, addressing, r.bucket, r.key, r.query);
 }
 
 // SHA-256 (hex) of the request body, which SigV4 signs.

@@ -72,6 +72,18 @@ Status CheckEndpoint(const std::string& endpoint, std::string_view origin) {
 
 }  // namespace
 
+bool IsVirtualHostedService(const std::string& endpoint) {
+  size_t start = endpoint.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  std::string host = endpoint.substr(start);
+  host = host.substr(0, host.find_first_of(":/"));
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto ends_with = [&](const std::string& suffix) {
+    return host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with(".amazonaws.com") || ends_with(".amazonaws.com.cn") || ends_with(".aliyuncs.com");
+}
+
 EnvironmentSource ProcessEnvironment() {
   EnvironmentSource source;
   source.get_env = [](const std::string& name) -> std::optional<std::string> {
@@ -170,10 +182,23 @@ Result<S3Config> S3ConfigFromEnvironment(std::optional<std::string> endpoint_ove
   while (!config.endpoint.empty() && config.endpoint.back() == '/') config.endpoint.pop_back();
   if (config.endpoint.empty()) {
     config.endpoint = "https://s3." + config.region + ".amazonaws.com";
-    config.path_style = false;
   } else {
     QM_RETURN_IF_ERROR(CheckEndpoint(config.endpoint, origin));
+  }
+  // Addressing: AWS and Aliyun OSS want the bucket in the host name (OSS
+  // refuses path-style requests outright); MinIO, s3rver and most
+  // self-hosted services only route path-style.
+  const std::string style = env("QM_SNAP_S3_ADDRESSING");
+  if (style == "path") {
     config.path_style = true;
+  } else if (style == "virtual") {
+    config.path_style = false;
+  } else if (style == "cname") {
+    config.endpoint_is_bucket = true;
+  } else if (style.empty() || style == "auto") {
+    config.path_style = !IsVirtualHostedService(config.endpoint);
+  } else {
+    return Status::InvalidArgument("QM_SNAP_S3_ADDRESSING=" + style, "must be path, virtual, cname or auto");
   }
   return config;
 }

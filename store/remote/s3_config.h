@@ -24,6 +24,10 @@ struct S3Config {
   // virtual-hosted (https://BUCKET.host/KEY), except for bucket names with a
   // '.', which would not match the TLS certificate and always go path-style.
   bool path_style = true;
+  // The endpoint is the bucket's own host name (a custom domain bound to the
+  // bucket, as Aliyun OSS requires of new mainland-China accounts since
+  // 2025-03-20): https://ENDPOINT/KEY, no bucket in host or path.
+  bool endpoint_is_bucket = false;
   uint64_t part_size = 16 << 20;            // multipart part size (at least 5 MiB for real S3)
   uint64_t multipart_threshold = 64 << 20;  // files of this size or larger go multipart
   // Attempts per request (so retries + 1) on HTTP 5xx, 429, timeouts and
@@ -46,6 +50,11 @@ struct EnvironmentSource {
   std::function<Result<std::string>(const std::string& path)> read_file;
 };
 
+// True for endpoints of services that address buckets by host name:
+// *.amazonaws.com(.cn) and Aliyun OSS (*.aliyuncs.com, which rejects
+// path-style requests).
+bool IsVirtualHostedService(const std::string& endpoint);
+
 // The real process environment (getenv) and file system.
 EnvironmentSource ProcessEnvironment();
 
@@ -60,8 +69,10 @@ EnvironmentSource ProcessEnvironment();
 // Region: AWS_REGION, AWS_DEFAULT_REGION, the profile's "region" in the config
 // file, else us-east-1.
 // Endpoint: `endpoint_override`, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the
-// profile's "endpoint_url" in the config file, else AWS's regional endpoint
-// (then virtual-hosted addressing; path-style for any explicit endpoint).
+// profile's "endpoint_url" in the config file, else AWS's regional endpoint.
+// Addressing: QM_SNAP_S3_ADDRESSING=path|virtual|cname|auto; auto (the default) is
+// virtual-hosted for AWS and Aliyun OSS endpoints (IsVirtualHostedService),
+// path-style for any other (MinIO, s3rver).
 //
 // Errors: InvalidArgument naming the variables to set when no credentials are
 // found, or when an endpoint is not an http:// or https:// URL; an unreadable

@@ -115,4 +115,20 @@ std::string CanonicalQueryString(std::vector<std::pair<std::string, std::string>
   return out;
 }
 
+std::string S3RequestUrl(const std::string& endpoint, S3Addressing addressing, const std::string& bucket,
+                         const std::string& key, std::vector<std::pair<std::string, std::string>> query) {
+  std::string url;
+  const size_t host = endpoint.find("://") == std::string::npos ? 0 : endpoint.find("://") + 3;
+  if (addressing == S3Addressing::kEndpointIsBucket) {
+    url = endpoint + "/";
+  } else if (addressing == S3Addressing::kVirtual && bucket.find('.') == std::string::npos) {
+    url = endpoint.substr(0, host) + bucket + "." + endpoint.substr(host) + "/";
+  } else {
+    url = endpoint + "/" + bucket + "/";
+  }
+  url += S3UriEncode(key, true);
+  if (!query.empty()) url += "?" + CanonicalQueryString(std::move(query));
+  return url;
+}
+
 }  // namespace qm

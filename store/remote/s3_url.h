@@ -36,4 +36,16 @@ std::string S3UriEncode(std::string_view s, bool keep_slash);
 // given: "?b=1&a=2" or "?uploads" produce signatures S3 rejects.
 std::string CanonicalQueryString(std::vector<std::pair<std::string, std::string>> params);
 
+enum class S3Addressing {
+  kPath,              // https://host/BUCKET/KEY
+  kVirtual,           // https://BUCKET.host/KEY (a bucket with a '.' goes path-style:
+                      // it would not match the service's TLS certificate)
+  kEndpointIsBucket,  // https://host/KEY (a custom domain bound to the bucket)
+};
+
+// The URL of one request: `endpoint` ("https://host[:port]"), the bucket
+// placed as `addressing` says, the URI-encoded key, and the canonical query.
+std::string S3RequestUrl(const std::string& endpoint, S3Addressing addressing, const std::string& bucket,
+                         const std::string& key, std::vector<std::pair<std::string, std::string>> query);
+
 }  // namespace qm

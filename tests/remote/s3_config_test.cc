@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <utility>
+#include <vector>
 
 namespace qm {
 namespace {
@@ -148,6 +150,45 @@ TEST(S3ConfigTest, EndpointPrecedence) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->endpoint, "https://explicit.example");
   EXPECT_TRUE(c->path_style);
+}
+
+TEST(S3ConfigTest, AwsAndAliyunOssEndpointsAreVirtualHostedOthersPathStyle) {
+  FakeWorld w = World();
+  for (const auto& [endpoint, path_style] : std::vector<std::pair<std::string, bool>>{
+           {"https://oss-cn-hangzhou.aliyuncs.com", false},
+           {"https://oss-cn-shanghai-internal.aliyuncs.com", false},
+           {"https://s3.eu-west-1.amazonaws.com", false},
+           {"https://S3.cn-north-1.AMAZONAWS.com.cn", false},
+           {"http://127.0.0.1:4568", true},
+           {"https://minio.internal:9000", true},
+           {"https://aliyuncs.com.evil.example", true},
+       }) {
+    Result<S3Config> c = S3ConfigFromEnvironment(endpoint, w.Source());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(c->path_style, path_style) << endpoint;
+  }
+}
+
+TEST(S3ConfigTest, AddressingOverrideAndBadValue) {
+  FakeWorld w = World();
+  w.env["QM_SNAP_S3_ADDRESSING"] = "path";
+  Result<S3Config> c = S3ConfigFromEnvironment("https://oss-cn-hangzhou.aliyuncs.com", w.Source());
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->path_style);
+  w.env["QM_SNAP_S3_ADDRESSING"] = "virtual";
+  c = S3ConfigFromEnvironment("https://storage.example", w.Source());
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->path_style);
+  EXPECT_FALSE(c->endpoint_is_bucket);
+  w.env["QM_SNAP_S3_ADDRESSING"] = "cname";
+  c = S3ConfigFromEnvironment("https://backups.example.com", w.Source());
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->endpoint_is_bucket);
+  w.env["QM_SNAP_S3_ADDRESSING"] = "sideways";
+  c = S3ConfigFromEnvironment(std::nullopt, w.Source());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("must be path, virtual, cname or auto"), std::string::npos)
+      << c.status().message();
 }
 
 TEST(S3ConfigTest, BadEndpointNamesItsOrigin) {

@@ -81,5 +81,20 @@ TEST(CanonicalQueryStringTest, SortedEncodedAndValueLessAsEmpty) {
   EXPECT_EQ(CanonicalQueryString({{"b", "2"}, {"B", "1"}, {"b", "1"}}), "B=1&b=1&b=2");
 }
 
+TEST(S3RequestUrlTest, VirtualHostedPathStyleAndDottedBuckets) {
+  EXPECT_EQ(S3RequestUrl("https://oss-cn-hangzhou.aliyuncs.com", S3Addressing::kVirtual, "qm-backups",
+                         "host1/20250129_143022.tar.gz", {}),
+            "https://qm-backups.oss-cn-hangzhou.aliyuncs.com/host1/20250129_143022.tar.gz");
+  EXPECT_EQ(S3RequestUrl("http://127.0.0.1:4568", S3Addressing::kPath, "qm-backups", "a b.tar.gz", {{"uploads", ""}}),
+            "http://127.0.0.1:4568/qm-backups/a%20b.tar.gz?uploads=");
+  // A dotted bucket would not match *.s3.amazonaws.com's certificate: path-style.
+  EXPECT_EQ(S3RequestUrl("https://s3.us-east-1.amazonaws.com", S3Addressing::kVirtual, "my.bucket", "k", {}),
+            "https://s3.us-east-1.amazonaws.com/my.bucket/k");
+  // A custom domain bound to the bucket (Aliyun OSS CNAME): no bucket in the URL.
+  EXPECT_EQ(
+      S3RequestUrl("https://backups.example.com", S3Addressing::kEndpointIsBucket, "qm-backups", "x/y.sha256", {}),
+      "https://backups.example.com/x/y.sha256");
+}
+
 }  // namespace
 }  // namespace qm
