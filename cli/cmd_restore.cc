@@ -43,23 +43,36 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
   struct Args {
     std::string snapshot;
     std::string target;
+    std::string at;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "restore",
       "Restore a snapshot, or an exported NAME.tar.gz archive (no store needed), into a new or empty directory");
   cmd->add_option("snapshot", args->snapshot,
-                  "Snapshot id, unique id prefix, or `latest`; or the path of an export archive "
-                  "(NAME.tar.gz, .tar.zst, .tar.xz, with NAME.sha256 beside it)")
-      ->required();
+                  "Snapshot id, unique id prefix, `latest`, or @TIME; or the path of an export archive "
+                  "(NAME.tar.gz, .tar.zst, .tar.xz, with NAME.sha256 beside it)");
+  cmd->add_option("--at", args->at,
+                  "Restore the last snapshot taken at or before TIME (2025-01-29 14:05, 2025-01-29T14:05:00, "
+                  "20250129_140500, or an age such as 2h or 3d)");
   cmd->add_option("-t,--target", args->target, "Directory to restore into (must be new or empty)")->required();
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
+      if (args->snapshot.empty() == args->at.empty())
+        return ReportError(Status::InvalidArgument("restore: name a snapshot (or an archive), or give --at TIME"));
       if (IsArchivePath(args->snapshot)) return RestoreFromArchive(ctx, args->snapshot, args->target);
       auto repo = ctx.OpenRepo(OpenMode::kReadOnly);
       if (!repo.ok()) return ReportError(repo.status());
-      auto snap = (*repo)->FindSnapshot(args->snapshot);
+      auto snap = (*repo)->FindSnapshot(args->at.empty() ? args->snapshot : "@" + args->at);
       if (!snap.ok()) return ReportError(snap.status());
+      if (!args->at.empty()) {
+        // Say which snapshot --at picked and how far it is from the time asked for.
+        auto when = ParseTimeOrAgo(args->at, ctx.env->NowUnixNanos() / 1000000000);
+        if (when.ok())
+          std::printf("--at %s picked snapshot %s taken %s, %s before that time\n", args->at.c_str(),
+                      snap->id.ShortHex().c_str(), FormatTimeIso(snap->record.time_unix).c_str(),
+                      FormatDuration(*when - snap->record.time_unix).c_str());
+      }
       spdlog::info("restoring snapshot {} of {} taken {} into {}", snap->id.ShortHex(), snap->record.source,
                    FormatTimeIso(snap->record.time_unix), args->target);
       RestoreOptions opt;

@@ -39,6 +39,11 @@ void RegisterCheck(CLI::App& app, CommandContext& ctx);
 void RegisterExport(CLI::App& app, CommandContext& ctx);
 void RegisterVerify(CLI::App& app, CommandContext& ctx);
 void RegisterImport(CLI::App& app, CommandContext& ctx);
+void RegisterLs(CLI::App& app, CommandContext& ctx);
+void RegisterCat(CLI::App& app, CommandContext& ctx);
+void RegisterFind(CLI::App& app, CommandContext& ctx);
+void RegisterDiff(CLI::App& app, CommandContext& ctx);
+void RegisterStats(CLI::App& app, CommandContext& ctx);
 
 // "12.3 MiB"
 std::string HumanBytes(uint64_t n);

@@ -62,6 +62,11 @@ int Main(int argc, char** argv) {
   RegisterExport(app, ctx);
   RegisterVerify(app, ctx);
   RegisterImport(app, ctx);
+  RegisterLs(app, ctx);
+  RegisterCat(app, ctx);
+  RegisterFind(app, ctx);
+  RegisterDiff(app, ctx);
+  RegisterStats(app, ctx);
 
   auto* help = app.add_subcommand("help", "Show help for qm-snap or one of its commands");
   std::string help_topic;

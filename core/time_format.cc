@@ -111,6 +111,37 @@ Result<int64_t> ParseTime(std::string_view text) {
   return static_cast<int64_t>(t);
 }
 
+Result<int64_t> ParseTimeOrAgo(std::string_view text, int64_t now_unix) {
+  if (text.size() >= 2 && text.size() <= 8) {
+    const char unit = text.back();
+    const std::string_view digits = text.substr(0, text.size() - 1);
+    int64_t per = unit == 's'   ? 1
+                  : unit == 'm' ? 60
+                  : unit == 'h' ? 3600
+                  : unit == 'd' ? 86400
+                  : unit == 'w' ? 604800
+                                : 0;
+    bool all_digits = per != 0 && !digits.empty();
+    for (char c : digits) all_digits = all_digits && c >= '0' && c <= '9';
+    if (all_digits) return now_unix - std::stoll(std::string(digits)) * per;
+  }
+  auto t = ParseTime(text);
+  if (!t.ok())
+    return Status::InvalidArgument("cannot parse time \"" + std::string(text) +
+                                   "\" (use YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD HH:MM, YYYYMMDD_HHMMSS, or an age such as "
+                                   "30m, 2h, 3d)");
+  return t;
+}
+
+std::string FormatDuration(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  const int64_t d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60, s = seconds % 60;
+  if (d > 0) return std::to_string(d) + "d " + std::to_string(h) + "h";
+  if (h > 0) return std::to_string(h) + "h " + std::to_string(m) + "m";
+  if (m > 0) return std::to_string(m) + "m " + std::to_string(s) + "s";
+  return std::to_string(s) + "s";
+}
+
 std::string FormatTimeIso(int64_t unix_seconds) {
   std::string s = Format(unix_seconds, "%Y-%m-%dT%H:%M:%S%z");
   // strftime's %z is "+0800"; ISO 8601 extended form is "+08:00".

@@ -15,6 +15,11 @@ namespace qm {
 // "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DD". Returns unix seconds.
 Result<int64_t> ParseTime(std::string_view text);
 
+// ParseTime, or a time relative to `now_unix`: "90s", "30m", "2h", "3d",
+// "1w" (that long before now).
+Result<int64_t> ParseTimeOrAgo(std::string_view text, int64_t now_unix);
+// "1h 5m", "3d 2h", "42s": a duration for operators (seconds, non-negative).
+std::string FormatDuration(int64_t seconds);
 // "2025-01-29T14:30:22+08:00" in local time.
 std::string FormatTimeIso(int64_t unix_seconds);
 // "20250129_143022" in local time (the guide's archive names).

@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "core/json_value.h"
 #include "core/time_format.h"
+#include "store/ops/sqlite_uri.h"
 
 namespace qm {
 namespace {
@@ -98,28 +99,13 @@ std::string LinkProblem(const std::string& entry, const std::string& target, con
   return "";
 }
 
-// A path as a SQLite URI filename ("%", "?" and "#" escaped).
-std::string SqliteUri(const std::string& path) {
-  std::string uri = "file:";
-  for (char c : path) {
-    if (c == '%' || c == '?' || c == '#') {
-      static const char* kHex = "0123456789ABCDEF";
-      uri += '%';
-      uri += kHex[(static_cast<unsigned char>(c) >> 4) & 15];
-      uri += kHex[static_cast<unsigned char>(c) & 15];
-    } else {
-      uri += c;
-    }
-  }
-  return uri + "?immutable=1";
-}
-
 // PRAGMA integrity_check on a database no one else has open. immutable=1:
 // no locks, no -wal or -shm created beside it.
 std::string IntegrityCheck(const std::string& path) {
   sqlite3* db = nullptr;
   std::string result;
-  if (sqlite3_open_v2(SqliteUri(path).c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(SqliteImmutableUri(path).c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) !=
+      SQLITE_OK) {
     result = std::string("cannot be opened: ") + (db ? sqlite3_errmsg(db) : "out of memory");
   } else {
     sqlite3_stmt* st = nullptr;

@@ -11,6 +11,7 @@
 #include "core/sqlite_extension.h"
 #include "core/tar_header.h"
 #include "core/time_format.h"
+#include "store/ops/snapshot_reader.h"
 
 namespace qm {
 namespace {
@@ -226,56 +227,14 @@ class Exporter {
     return Status::OK();
   }
 
-  // Streams a file's chunks in windows of up to 8 MiB; the next window is
-  // loaded on a second thread while this one is framed.
+  // Streams a file's chunks into the tar stream (snapshot_reader.h: windows
+  // of up to 8 MiB, the next loading while this one is framed).
   Status WriteContent(TarStream* tar, const Node& node, Hash256* sha) {
-    struct Window {
-      size_t end = 0;
-      std::vector<Bytes> chunks;
-      Status status;
-      std::thread loader;
-    };
-    auto start = [&](size_t begin) {
-      auto w = std::make_unique<Window>();
-      size_t end = begin;
-      uint64_t bytes = 0;
-      while (end < node.chunks.size() && end - begin < 1024 && bytes < (8u << 20)) bytes += node.chunks[end++].raw_len;
-      w->end = end;
-      Window* raw = w.get();
-      raw->loader = std::thread([this, raw, &node, begin, end] {
-        std::vector<Hash256> ids;
-        for (size_t i = begin; i < end; i++) ids.push_back(node.chunks[i].id);
-        raw->status = repo_->LoadBlobs(ids.data(), ids.size(), &raw->chunks);
-      });
-      return w;
-    };
     Sha256Hasher hasher;
-    uint64_t written = 0;
-    Status s;
-    std::unique_ptr<Window> cur = node.chunks.empty() ? nullptr : start(0);
-    size_t index = 0;
-    while (cur) {
-      cur->loader.join();
-      std::unique_ptr<Window> next = cur->end < node.chunks.size() ? start(cur->end) : nullptr;
-      if (s.ok()) s = cur->status;
-      for (size_t i = 0; s.ok() && i < cur->chunks.size(); i++, index++) {
-        const Bytes& c = cur->chunks[i];
-        if (c.size() != node.chunks[index].raw_len) {
-          s = Status::Corruption("chunk " + node.chunks[index].id.ShortHex(), "size differs from the manifest");
-          break;
-        }
-        hasher.Update(c);
-        written += c.size();
-        s = tar->Write(c);
-      }
-      if (!s.ok() && next) {
-        next->loader.join();
-        next.reset();
-      }
-      cur = std::move(next);
-    }
-    if (s.ok() && written != node.size) s = Status::Corruption("file size differs from the manifest");
-    if (!s.ok()) return s;
+    QM_RETURN_IF_ERROR(ReadFileContent(repo_, node, [&](ByteView chunk) {
+      hasher.Update(chunk);
+      return tar->Write(chunk);
+    }));
     *sha = hasher.Finish();
     return Status::OK();
   }

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/chunk_list.h"
+#include "core/time_format.h"
 #include "core/zstd_codec.h"
 
 namespace qm {
@@ -427,11 +428,15 @@ Result<Snapshot> Repository::FindSnapshot(std::string_view ref) {
     if (all.empty()) return Status::NotFound("the repository has no snapshots yet");
     return all.back();
   }
+  if (!ref.empty() && ref.front() == '@') {
+    QM_ASSIGN_OR_RETURN(int64_t at, ParseTimeOrAgo(ref.substr(1), env_->NowUnixNanos() / 1000000000));
+    return FindSnapshotAt(at);
+  }
   std::string want(ref);
   std::transform(want.begin(), want.end(), want.begin(), [](unsigned char c) { return std::tolower(c); });
   if (want.size() < 4 || want.size() > 64 || !IsHex(want)) {
     return Status::InvalidArgument("snapshot \"" + std::string(ref) +
-                                   "\": expected `latest`, an id, or an id prefix of at least 4 hex digits");
+                                   "\": expected `latest`, an id, an id prefix of at least 4 hex digits, or @TIME");
   }
   std::vector<const Snapshot*> hits;
   for (const Snapshot& s : all) {
@@ -444,6 +449,24 @@ Result<Snapshot> Repository::FindSnapshot(std::string_view ref) {
     return Status::InvalidArgument("snapshot prefix " + std::string(ref) + " is ambiguous (" + list + ")");
   }
   return *hits[0];
+}
+
+Result<Snapshot> Repository::FindSnapshotAt(int64_t unix_seconds) {
+  QM_ASSIGN_OR_RETURN(auto all, ListSnapshots());
+  const Snapshot* best = nullptr;
+  for (const Snapshot& s : all) {
+    if (s.record.time_unix > unix_seconds) continue;
+    if (best == nullptr || s.record.time_unix > best->record.time_unix ||
+        (s.record.time_unix == best->record.time_unix && s.record.time_nanos >= best->record.time_nanos))
+      best = &s;
+  }
+  if (best != nullptr) return *best;
+  if (all.empty()) return Status::NotFound("the repository has no snapshots yet");
+  const Snapshot* oldest = &all.front();
+  for (const Snapshot& s : all)
+    if (s.record.time_unix < oldest->record.time_unix) oldest = &s;
+  return Status::NotFound("no snapshot was taken at or before " + FormatTimeIso(unix_seconds) + "; the oldest is " +
+                          oldest->id.ShortHex() + ", taken " + FormatTimeIso(oldest->record.time_unix));
 }
 
 }  // namespace qm

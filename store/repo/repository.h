@@ -119,8 +119,13 @@ class Repository {
   Result<std::vector<Snapshot>> ListSnapshots();
   // Reads one record and verifies that it hashes to its name.
   Result<SnapshotRecord> LoadSnapshot(const Hash256& id);
-  // `ref` is "latest", a full id, or a unique id prefix (at least 4 hex digits).
+  // `ref` is "latest", a full id, a unique id prefix (at least 4 hex
+  // digits), or "@TIME": the last snapshot taken at or before TIME
+  // (ParseTimeOrAgo: a date and time, or an age such as "2h").
   Result<Snapshot> FindSnapshot(std::string_view ref);
+  // The last snapshot taken at or before `unix_seconds`; NotFound naming the
+  // oldest snapshot when none is that old.
+  Result<Snapshot> FindSnapshotAt(int64_t unix_seconds);
 
   // Packs present under packs/ (by name).
   Result<std::vector<Hash256>> ListPacksOnDisk();

@@ -61,5 +61,28 @@ TEST_F(TimeFormatTest, NonsenseIsInvalidArgument) {
   }
 }
 
+TEST_F(TimeFormatTest, AgesCountBackFromNowAndDatesStillParse) {
+  const int64_t now = 1738161022;  // 2025-01-29T14:30:22Z
+  EXPECT_EQ(*ParseTimeOrAgo("90s", now), now - 90);
+  EXPECT_EQ(*ParseTimeOrAgo("30m", now), now - 1800);
+  EXPECT_EQ(*ParseTimeOrAgo("2h", now), now - 7200);
+  EXPECT_EQ(*ParseTimeOrAgo("3d", now), now - 3 * 86400);
+  EXPECT_EQ(*ParseTimeOrAgo("1w", now), now - 7 * 86400);
+  EXPECT_EQ(*ParseTimeOrAgo("2025-01-29T14:00:00Z", now), now - 1822);
+  for (const char* bad : {"h", "2x", "-2h", "2 h", "yesterday"}) {
+    auto r = ParseTimeOrAgo(bad, now);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("or an age such as 30m, 2h, 3d"), std::string::npos) << bad;
+  }
+}
+
+TEST_F(TimeFormatTest, DurationsReadLikeAnOperatorWouldSayThem) {
+  EXPECT_EQ(FormatDuration(42), "42s");
+  EXPECT_EQ(FormatDuration(59 * 60), "59m 0s");
+  EXPECT_EQ(FormatDuration(3600 + 300), "1h 5m");
+  EXPECT_EQ(FormatDuration(3 * 86400 + 7200 + 5), "3d 2h");
+  EXPECT_EQ(FormatDuration(-5), "0s");
+}
+
 }  // namespace
 }  // namespace qm
