@@ -1,11 +1,12 @@
 #include <spdlog/spdlog.h>
-
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "core/time_format.h"
 #include "store/ops/archive_restorer.h"
+#include "store/ops/in_place_restorer.h"
 #include "store/ops/restorer.h"
 
 namespace qm::cli {
@@ -39,11 +40,83 @@ int RestoreFromArchive(CommandContext& ctx, const std::string& archive, const st
 
 }  // namespace
 
+namespace {
+
+// Restoring over data already there: show, guard, confirm, then run.
+int RestoreOverExistingData(CommandContext& ctx, Repository* repo, const Snapshot& snap,
+                            const InPlaceRestoreOptions& opt, bool dry_run, bool yes) {
+  auto plan = PlanInPlaceRestore(repo, snap, opt);
+  if (!plan.ok()) return ReportError(plan.status().WithContext("restore failed"));
+  uint64_t replace = 0, create = 0;
+  for (const PlannedFile& f : plan->plan) (f.exists ? replace : create)++;
+  std::printf("snapshot %s taken %s on %s from %s (%llu files, %s)\n", snap.id.ShortHex().c_str(),
+              FormatTimeIso(snap.record.time_unix).c_str(), snap.record.hostname.c_str(), snap.record.source.c_str(),
+              static_cast<unsigned long long>(snap.record.totals.files),
+              HumanBytes(snap.record.totals.bytes_logical).c_str());
+  std::printf(
+      "%s already holds data: %llu file(s) would be replaced and %llu created; files the snapshot does not "
+      "have are left alone\n",
+      opt.target.c_str(), static_cast<unsigned long long>(replace), static_cast<unsigned long long>(create));
+  for (const auto& [path, pids] : plan->held) {
+    std::string list;
+    for (int pid : pids) list += (list.empty() ? "" : ", ") + std::to_string(pid);
+    std::printf("  %s is open by process %s\n", path.c_str(), list.c_str());
+  }
+  if (dry_run) {
+    for (const PlannedFile& f : plan->plan)
+      std::printf("  %s %s  %s -> %s%s\n", f.exists ? "replace" : "create ", f.path.c_str(),
+                  f.exists ? HumanBytes(f.size_now).c_str() : "-", HumanBytes(f.size_new).c_str(),
+                  f.database ? "  (database: stale -wal/-shm removed, integrity_check after)" : "");
+    std::printf("dry run: nothing was changed\n");
+    return kExitOk;
+  }
+  if (!plan->held.empty() && !opt.force)
+    return ReportError(Status::Aborted("restore refused: a database in " + opt.target + " is open by another process",
+                                       "stop QuantMesh first (e.g. systemctl stop quantmesh), or pass --force; "
+                                       "nothing was changed"));
+  if (!yes) {
+    if (!ctx.env->StdinIsTerminal())
+      return ReportError(
+          Status::InvalidArgument("restore into " + opt.target + " would replace data",
+                                  "confirm on a terminal, or pass --yes in scripts; nothing was changed"));
+    std::printf("A safety snapshot tagged before-restore is taken first. Type yes to restore: ");
+    std::fflush(stdout);
+    char line[64] = {0};
+    if (std::fgets(line, sizeof(line), stdin) == nullptr || std::string(line) != "yes\n") {
+      std::printf("\n");
+      return ReportError(Status::Aborted("restore cancelled", "nothing was changed"));
+    }
+  }
+  auto done = RestoreInPlace(repo, snap, opt, nullptr);
+  if (!done.ok()) return ReportError(done.status().WithContext("restore failed"));
+  if (done->safety_snapshot)
+    std::printf("safety snapshot %s (tag before-restore) holds the data as it was\n",
+                done->safety_snapshot->ShortHex().c_str());
+  for (const std::string& s : done->restore.sidecars_removed) std::printf("removed stale %s\n", s.c_str());
+  for (const auto& [path, result] : done->integrity)
+    std::printf("integrity_check %s: %s\n", path.c_str(), result.c_str());
+  std::printf("restored snapshot %s into %s: %llu files, %s, %.2f s\n", snap.id.ShortHex().c_str(), opt.target.c_str(),
+              static_cast<unsigned long long>(done->restore.files), HumanBytes(done->restore.bytes).c_str(),
+              done->restore.duration_s);
+  const std::string undo = done->safety_snapshot ? "; to undo: qm-snap restore " + done->safety_snapshot->ShortHex() +
+                                                       " --target " + opt.target + " --yes"
+                                                 : "";
+  if (!done->all_intact())
+    return ReportError(Status::Corruption("a restored database fails integrity_check (see above)",
+                                          "do not start QuantMesh on it" + undo));
+  std::printf("next: start QuantMesh again (e.g. systemctl start quantmesh) and check its log%s\n", undo.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
 void RegisterRestore(CLI::App& app, CommandContext& ctx) {
   struct Args {
     std::string snapshot;
     std::string target;
     std::string at;
+    std::vector<std::string> includes, excludes;
+    bool yes = false, force = false, dry_run = false;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -55,7 +128,15 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--at", args->at,
                   "Restore the last snapshot taken at or before TIME (2025-01-29 14:05, 2025-01-29T14:05:00, "
                   "20250129_140500, or an age such as 2h or 3d)");
-  cmd->add_option("-t,--target", args->target, "Directory to restore into (must be new or empty)")->required();
+  cmd->add_option("-t,--target", args->target,
+                  "Directory to restore into: new or empty, or one holding data (the live data directory: "
+                  "confirmation, a safety snapshot and database checks are added)")
+      ->required();
+  cmd->add_option("--include", args->includes, "Only paths matching this glob (path, name or parent; repeatable)");
+  cmd->add_option("--exclude", args->excludes, "Skip paths matching this glob (repeatable)");
+  cmd->add_flag("--dry-run", args->dry_run, "Show what would be replaced or created, change nothing");
+  cmd->add_flag("-y,--yes", args->yes, "Do not ask for confirmation (scripts)");
+  cmd->add_flag("--force", args->force, "Restore even while another process holds a database open");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       if (args->snapshot.empty() == args->at.empty())
@@ -73,10 +154,32 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
                       snap->id.ShortHex().c_str(), FormatTimeIso(snap->record.time_unix).c_str(),
                       FormatDuration(*when - snap->record.time_unix).c_str());
       }
+      InPlaceRestoreOptions filter;
+      filter.target = std::filesystem::absolute(args->target).lexically_normal().string();
+      while (filter.target.size() > 1 && filter.target.back() == '/') filter.target.pop_back();
+      filter.includes = args->includes;
+      filter.excludes = args->excludes;
+      filter.force = args->force;
+      auto children = ctx.env->GetChildren(filter.target);
+      if (children.ok() && !children->empty()) {
+        if (!args->dry_run) {
+          // The safety snapshot needs the store open for writing.
+          repo->reset();
+          repo = ctx.OpenRepo(OpenMode::kWrite);
+          if (!repo.ok()) return ReportError(repo.status());
+        }
+        return RestoreOverExistingData(ctx, repo->get(), *snap, filter, args->dry_run, args->yes);
+      }
       spdlog::info("restoring snapshot {} of {} taken {} into {}", snap->id.ShortHex(), snap->record.source,
                    FormatTimeIso(snap->record.time_unix), args->target);
-      RestoreOptions opt;
-      opt.target = args->target;
+      RestoreOptions opt(args->target);
+      if (!args->includes.empty() || !args->excludes.empty())
+        opt.select = [filter](const std::string& rel) { return RestoreSelects(filter, rel); };
+      if (args->dry_run) {
+        std::printf("dry run: would restore snapshot %s into the new directory %s\n", snap->id.ShortHex().c_str(),
+                    args->target.c_str());
+        return kExitOk;
+      }
       auto result = Restore(repo->get(), *snap, opt, nullptr);
       if (!result.ok()) return ReportError(result.status().WithContext("restore failed"));
       std::printf("restored snapshot %s: %llu files, %s, %.2f s\n", snap->id.ShortHex().c_str(),

@@ -118,6 +118,14 @@ class Env {
   virtual bool ProcessAlive(int pid) = 0;
   // Number of hardware threads (at least 1).
   virtual unsigned Concurrency() = 0;
+
+  // Other processes that hold `path` open (Linux: /proc/PID/fd links),
+  // ascending; processes of other users are visible only to root. Used to
+  // refuse restoring over a database the service still has open.
+  virtual Result<std::vector<int>> ProcessesWithOpen(const std::string& path) = 0;
+
+  // Whether standard input is a terminal (someone can answer a question).
+  virtual bool StdinIsTerminal() = 0;
 };
 
 // Forwards every call to a target Env; fault-injecting Envs override a few.
@@ -153,6 +161,8 @@ class EnvWrapper : public Env {
   int ProcessId() override { return target_->ProcessId(); }
   bool ProcessAlive(int pid) override { return target_->ProcessAlive(pid); }
   unsigned Concurrency() override { return target_->Concurrency(); }
+  Result<std::vector<int>> ProcessesWithOpen(const std::string& p) override { return target_->ProcessesWithOpen(p); }
+  bool StdinIsTerminal() override { return target_->StdinIsTerminal(); }
 
  private:
   Env* target_;

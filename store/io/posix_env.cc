@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -376,6 +377,42 @@ class PosixEnv final : public Env {
     if (::kill(static_cast<pid_t>(pid), 0) == 0) return true;
     return errno != ESRCH;  // EPERM: it exists but belongs to someone else
   }
+
+  Result<std::vector<int>> ProcessesWithOpen(const std::string& path) override {
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr) return std::vector<int>{};  // nothing there, so nobody holds it
+    const std::string want(real);
+    std::free(real);
+    std::vector<int> pids;
+    DIR* proc = ::opendir("/proc");
+    if (proc == nullptr) return PosixError("list processes in /proc", errno);
+    const int self = static_cast<int>(::getpid());
+    while (struct dirent* e = ::readdir(proc)) {
+      char* end = nullptr;
+      const long pid = std::strtol(e->d_name, &end, 10);
+      if (end == e->d_name || *end != '\0' || pid == self) continue;
+      const std::string fd_dir = std::string("/proc/") + e->d_name + "/fd";
+      DIR* fds = ::opendir(fd_dir.c_str());
+      if (fds == nullptr) continue;  // gone, or another user's (not root)
+      bool holds = false;
+      while (struct dirent* f = ::readdir(fds)) {
+        if (f->d_name[0] == '.') continue;
+        char buf[4096];
+        const ssize_t n = ::readlink((fd_dir + "/" + f->d_name).c_str(), buf, sizeof(buf) - 1);
+        if (n > 0 && static_cast<size_t>(n) == want.size() && std::memcmp(buf, want.data(), want.size()) == 0) {
+          holds = true;
+          break;
+        }
+      }
+      ::closedir(fds);
+      if (holds) pids.push_back(static_cast<int>(pid));
+    }
+    ::closedir(proc);
+    std::sort(pids.begin(), pids.end());
+    return pids;
+  }
+
+  bool StdinIsTerminal() override { return ::isatty(STDIN_FILENO) == 1; }
 
   unsigned Concurrency() override {
     unsigned n = std::thread::hardware_concurrency();

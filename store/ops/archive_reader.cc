@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <map>
@@ -11,7 +10,7 @@
 #include "core/hash.h"
 #include "core/json_value.h"
 #include "core/time_format.h"
-#include "store/ops/sqlite_uri.h"
+#include "store/ops/sqlite_check.h"
 
 namespace qm {
 namespace {
@@ -97,33 +96,6 @@ std::string LinkProblem(const std::string& entry, const std::string& target, con
   }
   if (at.empty() || at.front() != top) return "points outside the archive (" + target + ")";
   return "";
-}
-
-// PRAGMA integrity_check on a database no one else has open. immutable=1:
-// no locks, no -wal or -shm created beside it.
-std::string IntegrityCheck(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string result;
-  if (sqlite3_open_v2(SqliteImmutableUri(path).c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) !=
-      SQLITE_OK) {
-    result = std::string("cannot be opened: ") + (db ? sqlite3_errmsg(db) : "out of memory");
-  } else {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) != SQLITE_OK) {
-      result = sqlite3_errmsg(db);
-    } else {
-      int rc = sqlite3_step(st);
-      if (rc == SQLITE_ROW) {
-        const unsigned char* t = sqlite3_column_text(st, 0);
-        result = t ? reinterpret_cast<const char*>(t) : "";
-      } else {
-        result = sqlite3_errmsg(db);
-      }
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return result;
 }
 
 // libarchive's message for the last failure (it may have none).
@@ -276,7 +248,7 @@ Result<bool> Reader::ReadFileEntry(const std::string& name, struct archive_entry
     QM_RETURN_IF_ERROR(s.WithContext("write " + rel));
     if (seen.sqlite && !bad) {
       report_.databases++;
-      const std::string check = IntegrityCheck(out_path);
+      const std::string check = IntegrityCheckFile(out_path);
       if (check != "ok") Problem("database \"" + name + "\" fails PRAGMA integrity_check: " + check);
     }
     if (!extract_) env_->RemoveFile(out_path).IgnoreError();

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "store/ops/snapshot_reader.h"
-#include "store/ops/sqlite_uri.h"
+#include "store/ops/sqlite_check.h"
 
 namespace qm {
 namespace {

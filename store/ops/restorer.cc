@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "core/sqlite_extension.h"
 #include "core/tree.h"
 
 namespace qm {
@@ -11,18 +12,50 @@ namespace {
 
 class Restorer {
  public:
-  Restorer(Repository* repo, ProgressSink* progress) : repo_(repo), env_(repo->env()), progress_(progress) {}
+  Restorer(Repository* repo, const RestoreOptions& opt, ProgressSink* progress)
+      : repo_(repo), env_(repo->env()), opt_(opt), progress_(progress) {}
 
-  Status RestoreTree(const Hash256& tree_id, const std::string& dir, const std::string& rel);
+  // Restores the entries of `tree_id` into `dir`; *restored counts what was
+  // written (files and symlinks) so unselected directories can be dropped.
+  Status RestoreTree(const Hash256& tree_id, const std::string& dir, const std::string& rel, uint64_t* restored);
   RestoreResult result;
 
  private:
   Status RestoreFile(const Node& node, const std::string& path, const std::string& rel);
+  Status Replace(const std::string& tmp, const std::string& path, const std::string& rel, bool database);
 
   Repository* repo_;
   Env* env_;
+  const RestoreOptions& opt_;
   ProgressSink* progress_;
 };
+
+// Renames `tmp` over `path`. For a database restored into existing data,
+// its old -wal, -shm and -journal are first renamed aside, then removed once
+// the new file's name is durable: a crash in between leaves the old
+// database without its sidecars (or the new one without them), never the
+// new database beside an old WAL that SQLite would replay over it.
+Status Restorer::Replace(const std::string& tmp, const std::string& path, const std::string& rel, bool database) {
+  std::vector<std::pair<std::string, std::string>> aside;
+  if (database && opt_.into_existing) {
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+      const std::string side = path + suffix;
+      if (!env_->Stat(side).ok()) continue;
+      const std::string parked = side + ".qm-stale";
+      QM_RETURN_IF_ERROR(env_->RenameFile(side, parked).WithContext("set aside stale " + rel + suffix));
+      aside.emplace_back(parked, rel + suffix);
+    }
+    if (!aside.empty()) QM_RETURN_IF_ERROR(env_->SyncDir(DirName(path)));
+  }
+  QM_RETURN_IF_ERROR(env_->RenameFile(tmp, path));
+  if (aside.empty()) return Status::OK();
+  QM_RETURN_IF_ERROR(env_->SyncDir(DirName(path)));
+  for (const auto& [parked, name] : aside) {
+    QM_RETURN_IF_ERROR(env_->RemoveFile(parked).WithContext("remove stale " + name));
+    result.sidecars_removed.push_back(name);
+  }
+  return Status::OK();
+}
 
 Status Restorer::RestoreFile(const Node& node, const std::string& path, const std::string& rel) {
   const std::string tmp = path + ".qm-restore-tmp";
@@ -105,7 +138,9 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   if (s.ok()) s = closed;
   if (s.ok()) s = env_->SetPermissions(tmp, node.mode & 07777);
   if (s.ok()) s = env_->SetMtime(tmp, node.mtime_ns);
-  if (s.ok()) s = env_->RenameFile(tmp, path);
+  bool database = false;
+  for (const NodeExtension& x : node.extensions) database = database || x.tag == kExtSqliteCapture;
+  if (s.ok()) s = Replace(tmp, path, rel, database);
   if (!s.ok()) {
     env_->RemoveFile(tmp).IgnoreError();  // best effort: the real name was never touched
     return s.WithContext("restore " + rel);
@@ -116,27 +151,60 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   return Status::OK();
 }
 
-Status Restorer::RestoreTree(const Hash256& tree_id, const std::string& dir, const std::string& rel) {
-  QM_ASSIGN_OR_RETURN(Tree tree, repo_->LoadTree(tree_id));
-  for (const Node& node : tree.nodes) {
+Status Restorer::RestoreTree(const Hash256& tree_id, const std::string& dir, const std::string& rel,
+                             uint64_t* restored) {
+  // Shallow: a file's chunk list is loaded only if that file is restored.
+  QM_ASSIGN_OR_RETURN(Tree tree, repo_->LoadTreeShallow(tree_id));
+  for (Node& node : tree.nodes) {
     const std::string path = dir + "/" + node.name;
     const std::string child_rel = rel.empty() ? node.name : rel + "/" + node.name;
+    auto existing = opt_.into_existing ? env_->Stat(path) : Result<FileInfo>(Status::NotFound(path));
     switch (node.type) {
-      case NodeType::kDir:
-        QM_RETURN_IF_ERROR(env_->CreateDir(path, 0700).WithContext("restore " + child_rel));
-        QM_RETURN_IF_ERROR(RestoreTree(node.subtree, path, child_rel));
+      case NodeType::kDir: {
+        bool created = false;
+        if (existing.ok() && existing->type != FileType::kDirectory)
+          return Status::InvalidArgument("restore " + child_rel, "exists in the target and is not a directory");
+        if (!existing.ok()) {
+          QM_RETURN_IF_ERROR(env_->CreateDir(path, 0700).WithContext("restore " + child_rel));
+          created = true;
+        }
+        uint64_t below = 0;
+        QM_RETURN_IF_ERROR(RestoreTree(node.subtree, path, child_rel, &below));
+        if (below == 0 && opt_.select) {
+          if (created) QM_RETURN_IF_ERROR(env_->RemoveDir(path));
+          break;
+        }
         // Mode and mtime last: writing children would change the mtime, and a
         // read-only directory could not receive them.
         QM_RETURN_IF_ERROR(env_->SetPermissions(path, node.mode & 07777));
         QM_RETURN_IF_ERROR(env_->SetMtime(path, node.mtime_ns));
         result.dirs++;
+        *restored += below;
         break;
-      case NodeType::kFile: QM_RETURN_IF_ERROR(RestoreFile(node, path, child_rel)); break;
-      case NodeType::kSymlink:
-        QM_RETURN_IF_ERROR(env_->CreateSymlink(node.link_target, path).WithContext("restore " + child_rel));
-        QM_RETURN_IF_ERROR(env_->SetMtime(path, node.mtime_ns));
+      }
+      case NodeType::kFile:
+        if (opt_.select && !opt_.select(child_rel)) break;
+        if (existing.ok() && existing->type == FileType::kDirectory)
+          return Status::InvalidArgument("restore " + child_rel, "is a directory in the target");
+        QM_RETURN_IF_ERROR(repo_->ExpandChunkList(&node).WithContext("restore " + child_rel));
+        QM_RETURN_IF_ERROR(RestoreFile(node, path, child_rel));
+        ++*restored;
+        break;
+      case NodeType::kSymlink: {
+        if (opt_.select && !opt_.select(child_rel)) break;
+        if (existing.ok() && existing->type == FileType::kDirectory)
+          return Status::InvalidArgument("restore " + child_rel, "is a directory in the target");
+        // Created under a temporary name and renamed, so an existing entry
+        // is replaced atomically.
+        const std::string tmp = path + ".qm-restore-tmp";
+        env_->RemoveFile(tmp).IgnoreError();
+        QM_RETURN_IF_ERROR(env_->CreateSymlink(node.link_target, tmp).WithContext("restore " + child_rel));
+        QM_RETURN_IF_ERROR(env_->SetMtime(tmp, node.mtime_ns));
+        QM_RETURN_IF_ERROR(env_->RenameFile(tmp, path).WithContext("restore " + child_rel));
         result.symlinks++;
+        ++*restored;
         break;
+      }
     }
   }
   // Make the names of this directory durable.
@@ -155,7 +223,7 @@ Result<RestoreResult> Restore(Repository* repo, const Snapshot& snapshot, const 
       return Status::InvalidArgument("restore target " + options.target + " exists and is not a directory");
     }
     QM_ASSIGN_OR_RETURN(auto children, env->GetChildren(options.target));
-    if (!children.empty()) {
+    if (!children.empty() && !options.into_existing) {
       return Status::InvalidArgument("restore target " + options.target +
                                      " is not empty; restore into a new or empty directory");
     }
@@ -164,8 +232,9 @@ Result<RestoreResult> Restore(Repository* repo, const Snapshot& snapshot, const 
   } else {
     return info.status();
   }
-  Restorer restorer(repo, progress);
-  QM_RETURN_IF_ERROR(restorer.RestoreTree(snapshot.record.root_tree, options.target, ""));
+  Restorer restorer(repo, options, progress);
+  uint64_t restored = 0;
+  QM_RETURN_IF_ERROR(restorer.RestoreTree(snapshot.record.root_tree, options.target, "", &restored));
   restorer.result.duration_s = static_cast<double>(env->NowUnixNanos() - started) / 1e9;
   return restorer.result;
 }

@@ -9,7 +9,10 @@
 // data (with a safety snapshot first) is a separate, guarded operation.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 #include "store/ops/progress.h"
@@ -18,10 +21,25 @@
 namespace qm {
 
 struct RestoreOptions {
+  RestoreOptions() = default;
+  explicit RestoreOptions(std::string target_dir) : target(std::move(target_dir)) {}
+
   std::string target;
+  // Restore into a directory that already holds data (in_place_restorer.h
+  // adds the guards around it). Existing files are replaced by rename, never
+  // opened for writing; files the snapshot does not have are left alone.
+  // Before a database takes its place, its old -wal, -shm and -journal are
+  // renamed aside (NAME-wal.qm-stale…) and removed once the new file is
+  // durable: SQLite would replay an old WAL or hot journal over the
+  // restored file and corrupt it.
+  bool into_existing = false;
+  // Which files to restore (path relative to the snapshot root); empty:
+  // all. Directories are created only on the way to a selected file.
+  std::function<bool(const std::string& rel)> select;
 };
 
 struct RestoreResult {
+  std::vector<std::string> sidecars_removed;  // stale -wal/-shm/-journal (into_existing)
   uint64_t files = 0;
   uint64_t dirs = 0;
   uint64_t symlinks = 0;

@@ -1,0 +1,104 @@
+#include "store/ops/in_place_restorer.h"
+
+#include <fnmatch.h>
+
+#include <set>
+
+#include "store/ops/archiver.h"
+#include "store/ops/database_inspector.h"
+#include "store/ops/snapshot_reader.h"
+#include "store/ops/sqlite_check.h"
+
+namespace qm {
+namespace {
+
+bool Matches(const std::vector<std::string>& patterns, const std::string& rel) {
+  const std::string base = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
+  for (const std::string& p : patterns) {
+    if (fnmatch(p.c_str(), rel.c_str(), 0) == 0 || fnmatch(p.c_str(), base.c_str(), 0) == 0) return true;
+    for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1))
+      if (fnmatch(p.c_str(), rel.substr(0, slash).c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool RestoreSelects(const InPlaceRestoreOptions& options, const std::string& rel) {
+  if (!options.includes.empty() && !Matches(options.includes, rel)) return false;
+  return !Matches(options.excludes, rel);
+}
+
+Result<InPlaceRestoreResult> PlanInPlaceRestore(Repository* repo, const Snapshot& snapshot,
+                                                const InPlaceRestoreOptions& options) {
+  Env* env = repo->env();
+  InPlaceRestoreResult out;
+  QM_RETURN_IF_ERROR(WalkTree(repo, snapshot.record.root_tree, "", true, [&](const std::string& rel, const Node& n) {
+    if (n.type == NodeType::kDir || !RestoreSelects(options, rel)) return Status::OK();
+    PlannedFile f;
+    f.path = rel;
+    f.size_new = n.size;
+    f.database = DatabaseCaptureOf(n).has_value();
+    auto now = env->Stat(JoinPath(options.target, rel));
+    if (now.ok()) {
+      f.exists = true;
+      f.size_now = now->size;
+    }
+    if (f.database && f.exists) {
+      std::set<int> pids;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        QM_ASSIGN_OR_RETURN(auto held, env->ProcessesWithOpen(JoinPath(options.target, rel) + suffix));
+        pids.insert(held.begin(), held.end());
+      }
+      if (!pids.empty()) out.held.emplace_back(rel, std::vector<int>(pids.begin(), pids.end()));
+    }
+    out.plan.push_back(std::move(f));
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<InPlaceRestoreResult> RestoreInPlace(Repository* repo, const Snapshot& snapshot,
+                                            const InPlaceRestoreOptions& options, ProgressSink* progress) {
+  QM_ASSIGN_OR_RETURN(InPlaceRestoreResult out, PlanInPlaceRestore(repo, snapshot, options));
+  if (!out.held.empty() && !options.force) {
+    std::string who;
+    for (const auto& [path, pids] : out.held) {
+      who += (who.empty() ? "" : "; ") + path + " by process";
+      for (int pid : pids) who += " " + std::to_string(pid);
+    }
+    return Status::Aborted("restore refused: databases are open (" + who + ")",
+                           "stop QuantMesh first, or pass --force; nothing was changed");
+  }
+
+  // The safety snapshot: what is there now, before anything is replaced.
+  Env* env = repo->env();
+  std::set<std::string> tops;
+  for (const PlannedFile& f : out.plan) tops.insert(f.path.substr(0, f.path.find('/')));
+  BackupOptions safety;
+  safety.source = options.target;
+  safety.tags = {"before-restore"};
+  for (const std::string& t : tops)
+    if (env->Stat(JoinPath(options.target, t)).ok()) safety.extra_paths.push_back(t);
+  QM_ASSIGN_OR_RETURN(auto children, env->GetChildren(options.target));
+  if (!children.empty()) {
+    auto taken = Backup(repo, safety, progress);
+    if (!taken.ok()) return taken.status().WithContext("safety snapshot before restore failed; nothing was changed");
+    if (!taken->errors.empty())
+      return Status::Aborted("safety snapshot before restore is incomplete (" + taken->errors.front().path + ": " +
+                                 taken->errors.front().status.message() + ")",
+                             "nothing was changed");
+    out.safety_snapshot = taken->snapshot_id;
+  }
+
+  RestoreOptions ro(options.target);
+  ro.into_existing = true;
+  if (!options.includes.empty() || !options.excludes.empty())
+    ro.select = [&options](const std::string& rel) { return RestoreSelects(options, rel); };
+  QM_ASSIGN_OR_RETURN(out.restore, Restore(repo, snapshot, ro, progress));
+  for (const PlannedFile& f : out.plan)
+    if (f.database) out.integrity.emplace_back(f.path, IntegrityCheckFile(JoinPath(options.target, f.path)));
+  return out;
+}
+
+}  // namespace qm
