@@ -44,6 +44,7 @@ void RegisterCat(CLI::App& app, CommandContext& ctx);
 void RegisterFind(CLI::App& app, CommandContext& ctx);
 void RegisterDiff(CLI::App& app, CommandContext& ctx);
 void RegisterStats(CLI::App& app, CommandContext& ctx);
+void RegisterMount(CLI::App& app, CommandContext& ctx);
 
 // "12.3 MiB"
 std::string HumanBytes(uint64_t n);

@@ -67,6 +67,7 @@ int Main(int argc, char** argv) {
   RegisterFind(app, ctx);
   RegisterDiff(app, ctx);
   RegisterStats(app, ctx);
+  RegisterMount(app, ctx);
 
   auto* help = app.add_subcommand("help", "Show help for qm-snap or one of its commands");
   std::string help_topic;

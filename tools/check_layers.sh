@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that #include lines point one way: core <- store/io <- store/repo <- store/ops <- cli,
 # with store/remote (the S3 client) beside store/io: core <- store/remote <- store/ops,
+# and store/mount (the FUSE adapter, an OS boundary like store/io) on top: store/ops <- store/mount <- cli,
 # and that only store/io and store/remote include the OS headers that do I/O. Exit 1 names every violation.
 set -u
 root=${1:-$(dirname "$0")/..}
@@ -14,10 +15,14 @@ check() {  # dir, forbidden include prefixes...
   done
 }
 check core store/ cli/
-check store/io store/repo store/ops store/remote cli/
-check store/remote store/io store/repo store/ops cli/
-check store/repo store/ops store/remote cli/
-check store/ops cli/
+check store/io store/repo store/ops store/remote store/mount cli/
+check store/remote store/io store/repo store/ops store/mount cli/
+check store/repo store/ops store/remote store/mount cli/
+check store/ops store/mount cli/
+check store/mount cli/
+# FUSE is spoken only by store/mount.
+hits=$(grep -rnE '#include <fuse' core store/io store/repo store/ops store/remote cli --include='*.h' --include='*.cc' 2>/dev/null)
+if [ -n "$hits" ]; then echo "FUSE outside store/mount:"; echo "$hits"; fail=1; fi
 # Only store/io (and store/remote, for the file it uploads) may call the OS for
 # file I/O; core does no I/O at all.
 for dir in core store/repo store/ops cli; do

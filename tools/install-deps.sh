@@ -12,6 +12,7 @@ PACKAGES=(
   libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev librocksdb-dev
   libcli11-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libdeflate-dev liblzma-dev libarchive-dev libarchive-tools xz-utils libcurl4-openssl-dev
+  libfuse3-dev fuse3
 )
 # tests/remote: s3rver runs on node (npm installs it, tools/s3rver-setup.sh) and the AWS CLI
 # checks uploads. Where node comes from NodeSource, its nodejs package already brings npm and
