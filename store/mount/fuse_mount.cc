@@ -126,6 +126,7 @@ Status ServeFuse(SnapshotFs* fs, const std::string& mountpoint, const std::funct
   const char* argv[] = {"qm-snap", "-o", "ro,default_permissions,fsname=qm-snap,subtype=qm-snap"};
   struct fuse_args args = FUSE_ARGS_INIT(3, const_cast<char**>(argv));
   struct fuse* f = fuse_new(&args, &ops, sizeof(ops), fs);
+  fuse_opt_free_args(&args);  // fuse_new may have copied the arguments
   if (f == nullptr) return Status::NotSupported("mount at " + mountpoint, "libfuse could not set up the file system");
   if (fuse_mount(f, mountpoint.c_str()) != 0) {
     fuse_destroy(f);
