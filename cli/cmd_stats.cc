@@ -36,6 +36,7 @@ void RegisterStats(CLI::App& app, CommandContext& ctx) {
           j.Key("unique_chunks").Uint(st->unique_chunks);
           j.Key("bytes_unique").Uint(st->bytes_unique);
           j.Key("bytes_stored").Uint(st->bytes_stored);
+          j.Key("dedup_ratio").Double(ratio);
           j.EndObject();
           std::printf("%s\n", j.str().c_str());
         } else {
@@ -57,6 +58,7 @@ void RegisterStats(CLI::App& app, CommandContext& ctx) {
         j.Key("pack_bytes").Uint(st->pack_bytes);
         j.Key("blobs").Uint(st->blobs);
         j.Key("bytes_logical").Uint(st->bytes_logical);
+        j.Key("dedup_ratio").Double(ratio);
         j.EndObject();
         std::printf("%s\n", j.str().c_str());
       } else {

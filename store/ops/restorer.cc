@@ -48,6 +48,14 @@ Status Restorer::Replace(const std::string& tmp, const std::string& path, const 
     if (!aside.empty()) QM_RETURN_IF_ERROR(env_->SyncDir(DirName(path)));
   }
   QM_RETURN_IF_ERROR(env_->RenameFile(tmp, path));
+  if (database && opt_.into_existing) {
+    // Sidecars an earlier, interrupted restore set aside and never removed.
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+      bool current = false;
+      for (const auto& [parked, name] : aside) current = current || parked == path + suffix + ".qm-stale";
+      if (!current) env_->RemoveFile(path + suffix + ".qm-stale").IgnoreError();
+    }
+  }
   if (aside.empty()) return Status::OK();
   QM_RETURN_IF_ERROR(env_->SyncDir(DirName(path)));
   for (const auto& [parked, name] : aside) {

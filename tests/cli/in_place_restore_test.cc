@@ -73,6 +73,8 @@ TEST_F(InPlaceRestoreTest, StaleWalIsRemovedTheDatabaseIsIntactAndTheSafetySnaps
   ASSERT_EQ(0, py.code) << py.err;
   ASSERT_TRUE(fs::exists(live_ + "/data/quantmesh.db-wal"));
   ASSERT_GT(fs::file_size(live_ + "/data/quantmesh.db-wal"), 0u);
+  // And an earlier restore, killed after setting a -journal aside, left it there.
+  WriteStringToFile(live_ + "/data/quantmesh.db-journal.qm-stale", "left by a crash");
 
   auto r = Qm(Restore("--yes"));
   ASSERT_EQ(0, r.code) << r.err;
@@ -80,6 +82,8 @@ TEST_F(InPlaceRestoreTest, StaleWalIsRemovedTheDatabaseIsIntactAndTheSafetySnaps
   EXPECT_NE(r.out.find("integrity_check data/quantmesh.db: ok"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("next: start QuantMesh again"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(live_ + "/data/quantmesh.db-wal"));
+  EXPECT_FALSE(fs::exists(live_ + "/data/quantmesh.db-wal.qm-stale"));
+  EXPECT_FALSE(fs::exists(live_ + "/data/quantmesh.db-journal.qm-stale")) << "a crash's leftover was not swept";
   EXPECT_EQ(ReadFileToString(live_ + "/config.yaml"), "api_key: GOOD\n");
   EXPECT_EQ(Sql(live_ + "/data/quantmesh.db", "PRAGMA integrity_check; SELECT count(*) FROM trades;"), "ok\n3000\n");
 
