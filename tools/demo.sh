@@ -28,6 +28,10 @@ step "qm-snap backup (full set again; unchanged files are not re-read)"
 "$qm" backup --source "$demo/quantmesh"
 step "qm-snap snapshots"
 "$qm" snapshots
+step "qm-snap diff: what the simulated hour changed (pages and table row counts)"
+"$qm" diff "$("$qm" snapshots --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" latest
+step "qm-snap ls latest data --long: each database's tables and row counts, without restoring"
+"$qm" ls latest data --long
 step "qm-snap restore latest"
 "$qm" restore latest --target "$demo/restored"
 step "verify: every restored file equals the source, every database passes integrity_check"
