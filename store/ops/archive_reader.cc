@@ -9,6 +9,7 @@
 
 #include "core/hash.h"
 #include "core/json_value.h"
+#include "core/path.h"
 #include "core/time_format.h"
 #include "store/ops/sqlite_check.h"
 
@@ -44,18 +45,6 @@ la_ssize_t ReadCallback(struct archive*, void* ctx, const void** out) {
   return static_cast<la_ssize_t>(*n);
 }
 
-std::vector<std::string> Split(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    parts.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : "/") + p;
@@ -66,7 +55,7 @@ std::string Join(const std::vector<std::string>& parts) {
 std::string PathProblem(std::string path, const std::string& top) {
   if (!path.empty() && path.front() == '/') return "is an absolute path";
   while (!path.empty() && path.back() == '/') path.pop_back();
-  for (const std::string& part : Split(path)) {
+  for (const std::string& part : SplitPath(path, /*keep_empty=*/true)) {
     if (part.empty() || part == "." || part == "..") return "has an empty, \".\" or \"..\" component";
   }
   if (path != top && path.rfind(top + "/", 0) != 0) return "is outside the top folder " + top + "/";
@@ -79,9 +68,9 @@ std::string PathProblem(std::string path, const std::string& top) {
 std::string LinkProblem(const std::string& entry, const std::string& target, const std::string& top,
                         const std::set<std::string>& links) {
   if (target.empty() || target.front() == '/') return "points outside the archive (" + target + ")";
-  std::vector<std::string> at = Split(entry);
+  std::vector<std::string> at = SplitPath(entry, /*keep_empty=*/true);
   at.pop_back();  // the link's directory
-  const std::vector<std::string> parts = Split(target);
+  const std::vector<std::string> parts = SplitPath(target, /*keep_empty=*/true);
   for (size_t i = 0; i < parts.size(); i++) {
     const std::string& part = parts[i];
     if (part.empty() || part == ".") continue;

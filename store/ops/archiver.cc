@@ -1,7 +1,5 @@
 #include "store/ops/archiver.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -14,6 +12,7 @@
 #include "core/fastcdc_chunker.h"
 #include "core/page_chunker.h"
 #include "core/page_fingerprints.h"
+#include "core/path.h"
 #include "core/sqlite_extension.h"
 #include "core/tree.h"
 #include "store/ops/chunk_pipeline.h"
@@ -32,18 +31,6 @@ struct DirBuild {
   std::map<std::string, Node> entries;                    // files and symlinks
   std::map<std::string, std::unique_ptr<DirBuild>> dirs;  // subdirectories
 };
-
-std::vector<std::string> SplitPath(const std::string& rel) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= rel.size()) {
-    size_t slash = rel.find('/', start);
-    if (slash == std::string::npos) slash = rel.size();
-    if (slash > start) parts.push_back(rel.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
 
 // Relative, inside the source, no "." or ".." components.
 bool IsCleanRelative(const std::string& rel) {
@@ -173,10 +160,8 @@ class Archiver {
 };
 
 bool Archiver::Excluded(const std::string& rel) const {
-  const std::string base = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
-  for (const auto& pattern : opt_.excludes) {
-    if (fnmatch(pattern.c_str(), rel.c_str(), 0) == 0 || fnmatch(pattern.c_str(), base.c_str(), 0) == 0) return true;
-  }
+  for (const auto& pattern : opt_.excludes)
+    if (GlobMatchesPathOrName(pattern, rel)) return true;
   return false;
 }
 

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "core/path.h"
 #include "store/ops/archiver.h"
 #include "store/ops/database_inspector.h"
 #include "store/ops/snapshot_reader.h"
@@ -12,10 +13,10 @@
 namespace qm {
 namespace {
 
+// A pattern selects a file by its path or name, or by a parent directory's path.
 bool Matches(const std::vector<std::string>& patterns, const std::string& rel) {
-  const std::string base = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
   for (const std::string& p : patterns) {
-    if (fnmatch(p.c_str(), rel.c_str(), 0) == 0 || fnmatch(p.c_str(), base.c_str(), 0) == 0) return true;
+    if (GlobMatchesPathOrName(p, rel)) return true;
     for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1))
       if (fnmatch(p.c_str(), rel.substr(0, slash).c_str(), 0) == 0) return true;
   }

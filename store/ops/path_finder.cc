@@ -1,8 +1,8 @@
 #include "store/ops/path_finder.h"
 
-#include <fnmatch.h>
-
 #include <map>
+
+#include "core/path.h"
 
 namespace qm {
 namespace {
@@ -28,8 +28,7 @@ class Finder {
     std::vector<Match> out;
     for (const Node& n : t.nodes) {
       const std::string path = prefix.empty() ? n.name : prefix + "/" + n.name;
-      if (fnmatch(pattern_.c_str(), path.c_str(), 0) == 0 || fnmatch(pattern_.c_str(), n.name.c_str(), 0) == 0)
-        out.push_back({path, n.type, n.size, n.mtime_ns});
+      if (GlobMatchesPathOrName(pattern_, path)) out.push_back({path, n.type, n.size, n.mtime_ns});
       if (n.type != NodeType::kDir) continue;
       QM_ASSIGN_OR_RETURN(const std::vector<Match>* below, In(n.subtree, path));
       out.insert(out.end(), below->begin(), below->end());

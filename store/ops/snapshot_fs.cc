@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/path.h"
 #include "store/ops/snapshot_reader.h"
 
 namespace qm {
@@ -19,18 +20,6 @@ std::string LocalName(const Snapshot& s) {
   char buf[32];
   strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
   return std::string(buf) + "_" + s.id.ShortHex();
-}
-
-std::vector<std::string> Components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    if (end > start) out.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
 }
 
 FsEntry Dir(const std::string& name, int64_t mtime_ns) {
@@ -112,7 +101,7 @@ Result<std::shared_ptr<const Tree>> SnapshotFs::LoadTree(const Hash256& id) {
 }
 
 Result<SnapshotFs::Resolved> SnapshotFs::Resolve(const std::string& path) {
-  const std::vector<std::string> parts = Components(path);
+  const std::vector<std::string> parts = SplitPath(path);
   const int64_t newest = snapshots_.empty() ? 0 : snapshots_.back().second.record.time_unix * 1000000000LL;
   Resolved r;
   if (parts.empty()) {
@@ -185,7 +174,7 @@ Result<std::vector<FsEntry>> SnapshotFs::List(const std::string& path) {
     for (const Node& n : tree->nodes) out.push_back(EntryOf(n));
     return out;
   }
-  const std::vector<std::string> parts = Components(path);
+  const std::vector<std::string> parts = SplitPath(path);
   const int64_t mtime = r.entry.mtime_ns;
   if (parts.empty()) {
     out.push_back(Dir("snapshots", mtime));

@@ -3,19 +3,16 @@
 #include <memory>
 #include <thread>
 
+#include "core/path.h"
+
 namespace qm {
 
 Result<std::string> CleanSnapshotPath(std::string_view path) {
   std::string out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    const std::string_view part = path.substr(start, end - start);
+  for (const std::string& part : SplitPath(path)) {
     if (part == "." || part == "..")
       return Status::InvalidArgument("path \"" + std::string(path) + "\"", "must not contain . or .. components");
-    if (!part.empty()) out += (out.empty() ? "" : "/") + std::string(part);
-    start = end + 1;
+    out += (out.empty() ? "" : "/") + part;
   }
   return out;
 }
@@ -27,21 +24,18 @@ Result<Node> LookupPath(Repository* repo, const Snapshot& snapshot, std::string_
   node.mode = 0700;
   node.subtree = snapshot.record.root_tree;
   node.mtime_ns = snapshot.record.time_unix * 1000000000LL;
-  size_t start = 0;
-  while (!path.empty() && start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string name = path.substr(start, end - start);
+  std::string walked;  // the part of `path` resolved so far
+  for (const std::string& name : SplitPath(path)) {
     if (node.type != NodeType::kDir)
       return Status::NotFound("\"" + path + "\" in snapshot " + snapshot.id.ShortHex(),
-                              "\"" + path.substr(0, start - 1) + "\" is not a directory");
+                              "\"" + walked + "\" is not a directory");
     QM_ASSIGN_OR_RETURN(Tree tree, repo->LoadTreeShallow(node.subtree));
     const Node* hit = nullptr;
     for (const Node& n : tree.nodes)
       if (n.name == name) hit = &n;
     if (hit == nullptr) return Status::NotFound("no \"" + path + "\" in snapshot " + snapshot.id.ShortHex());
     node = *hit;
-    start = end + 1;
+    walked += (walked.empty() ? "" : "/") + name;
   }
   return node;
 }
