@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -144,16 +146,19 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
       if (IsArchivePath(args->snapshot)) return RestoreFromArchive(ctx, args->snapshot, args->target);
       auto repo = ctx.OpenRepo(OpenMode::kReadOnly);
       if (!repo.ok()) return ReportError(repo.status());
-      auto snap = (*repo)->FindSnapshot(args->at.empty() ? args->snapshot : "@" + args->at);
-      if (!snap.ok()) return ReportError(snap.status());
+      std::optional<int64_t> when;
       if (!args->at.empty()) {
-        // Say which snapshot --at picked and how far it is from the time asked for.
-        auto when = ParseTimeOrAgo(args->at, ctx.env->NowUnixNanos() / 1000000000);
-        if (when.ok())
-          std::printf("--at %s picked snapshot %s taken %s, %s before that time\n", args->at.c_str(),
-                      snap->id.ShortHex().c_str(), FormatTimeIso(snap->record.time_unix).c_str(),
-                      FormatDuration(*when - snap->record.time_unix).c_str());
+        auto parsed = ParseTimeOrAgo(args->at, ctx.env->NowUnixNanos() / 1000000000);
+        if (!parsed.ok()) return ReportError(parsed.status());
+        when = *parsed;
       }
+      auto snap = when ? (*repo)->FindSnapshotAt(*when) : (*repo)->FindSnapshot(args->snapshot);
+      if (!snap.ok()) return ReportError(snap.status());
+      // Say which snapshot --at picked and how far it is from the time asked for.
+      if (when)
+        std::printf("--at %s picked snapshot %s taken %s, %s before that time\n", args->at.c_str(),
+                    snap->id.ShortHex().c_str(), FormatTimeIso(snap->record.time_unix).c_str(),
+                    FormatDuration(*when - snap->record.time_unix).c_str());
       InPlaceRestoreOptions filter;
       filter.target = std::filesystem::absolute(args->target).lexically_normal().string();
       while (filter.target.size() > 1 && filter.target.back() == '/') filter.target.pop_back();

@@ -11,6 +11,7 @@
 #include "core/sqlite_extension.h"
 #include "core/tar_header.h"
 #include "core/time_format.h"
+#include "store/ops/database_inspector.h"
 #include "store/ops/snapshot_reader.h"
 
 namespace qm {
@@ -212,11 +213,7 @@ class Exporter {
           rec.mtime = e.mtime;
           QM_RETURN_IF_ERROR(WriteContent(tar, node, &rec.sha256).WithContext("export " + child));
           QM_RETURN_IF_ERROR(tar->Pad(node.size));
-          for (const NodeExtension& x : node.extensions) {
-            if (x.tag != kExtSqliteCapture) continue;
-            auto db = DecodeSqliteCaptureExt(x.value);
-            if (db.ok()) rec.database = *db;
-          }
+          rec.database = DatabaseCaptureOf(node);
           files_.push_back(std::move(rec));
           data_bytes_ += node.size;
           if (progress_) progress_->FileDone(child, node.size, false);

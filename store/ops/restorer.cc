@@ -4,8 +4,8 @@
 #include <memory>
 #include <thread>
 
-#include "core/sqlite_extension.h"
 #include "core/tree.h"
+#include "store/ops/database_inspector.h"
 
 namespace qm {
 namespace {
@@ -40,22 +40,19 @@ Status Restorer::Replace(const std::string& tmp, const std::string& path, const 
   if (database && opt_.into_existing) {
     for (const char* suffix : {"-wal", "-shm", "-journal"}) {
       const std::string side = path + suffix;
-      if (!env_->Stat(side).ok()) continue;
       const std::string parked = side + ".qm-stale";
+      if (!env_->Stat(side).ok()) {
+        // Nothing to set aside; sweep what an interrupted restore set aside
+        // and never removed (a current sidecar is renamed over it instead).
+        env_->RemoveFile(parked).IgnoreError();
+        continue;
+      }
       QM_RETURN_IF_ERROR(env_->RenameFile(side, parked).WithContext("set aside stale " + rel + suffix));
       aside.emplace_back(parked, rel + suffix);
     }
     if (!aside.empty()) QM_RETURN_IF_ERROR(env_->SyncDir(DirName(path)));
   }
   QM_RETURN_IF_ERROR(env_->RenameFile(tmp, path));
-  if (database && opt_.into_existing) {
-    // Sidecars an earlier, interrupted restore set aside and never removed.
-    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-      bool current = false;
-      for (const auto& [parked, name] : aside) current = current || parked == path + suffix + ".qm-stale";
-      if (!current) env_->RemoveFile(path + suffix + ".qm-stale").IgnoreError();
-    }
-  }
   if (aside.empty()) return Status::OK();
   QM_RETURN_IF_ERROR(env_->SyncDir(DirName(path)));
   for (const auto& [parked, name] : aside) {
@@ -146,9 +143,7 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   if (s.ok()) s = closed;
   if (s.ok()) s = env_->SetPermissions(tmp, node.mode & 07777);
   if (s.ok()) s = env_->SetMtime(tmp, node.mtime_ns);
-  bool database = false;
-  for (const NodeExtension& x : node.extensions) database = database || x.tag == kExtSqliteCapture;
-  if (s.ok()) s = Replace(tmp, path, rel, database);
+  if (s.ok()) s = Replace(tmp, path, rel, DatabaseCaptureOf(node).has_value());
   if (!s.ok()) {
     env_->RemoveFile(tmp).IgnoreError();  // best effort: the real name was never touched
     return s.WithContext("restore " + rel);

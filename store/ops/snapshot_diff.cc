@@ -16,12 +16,9 @@ class Differ {
     if (a == b) return Status::OK();
     QM_ASSIGN_OR_RETURN(Tree ta, repo_->LoadTreeShallow(a));
     QM_ASSIGN_OR_RETURN(Tree tb, repo_->LoadTreeShallow(b));
-    std::map<std::string, const Node*> before, after;
-    for (const Node& n : ta.nodes) before[n.name] = &n;
-    for (const Node& n : tb.nodes) after[n.name] = &n;
-    std::map<std::string, std::pair<const Node*, const Node*>> all;
-    for (auto& [k, v] : before) all[k].first = v;
-    for (auto& [k, v] : after) all[k].second = v;
+    std::map<std::string, std::pair<const Node*, const Node*>> all;  // name -> (in a, in b)
+    for (const Node& n : ta.nodes) all[n.name].first = &n;
+    for (const Node& n : tb.nodes) all[n.name].second = &n;
     for (auto& [name, pair] : all) {
       const std::string path = prefix.empty() ? name : prefix + "/" + name;
       QM_RETURN_IF_ERROR(Entry(path, pair.first, pair.second));
@@ -32,27 +29,21 @@ class Differ {
   std::vector<PathChange> changes;
 
  private:
+  // `n` at `path`, and everything below it, added or removed as a whole.
   Status Whole(PathChange::Kind kind, const std::string& path, const Node& n) {
-    PathChange c;
-    c.kind = kind;
-    c.path = path;
-    c.type = n.type;
-    (kind == PathChange::Kind::kAdded ? c.size_after : c.size_before) = n.size;
-    c.database = DatabaseCaptureOf(n).has_value();
-    changes.push_back(std::move(c));
-    if (n.type == NodeType::kDir) {
-      return WalkTree(repo_, n.subtree, path, true, [&](const std::string& p, const Node& child) {
-        PathChange cc;
-        cc.kind = kind;
-        cc.path = p;
-        cc.type = child.type;
-        (kind == PathChange::Kind::kAdded ? cc.size_after : cc.size_before) = child.size;
-        cc.database = DatabaseCaptureOf(child).has_value();
-        changes.push_back(std::move(cc));
-        return Status::OK();
-      });
-    }
-    return Status::OK();
+    auto record = [&](const std::string& p, const Node& node) {
+      PathChange c;
+      c.kind = kind;
+      c.path = p;
+      c.type = node.type;
+      (kind == PathChange::Kind::kAdded ? c.size_after : c.size_before) = node.size;
+      c.database = DatabaseCaptureOf(node).has_value();
+      changes.push_back(std::move(c));
+      return Status::OK();
+    };
+    QM_RETURN_IF_ERROR(record(path, n));
+    if (n.type != NodeType::kDir) return Status::OK();
+    return WalkTree(repo_, n.subtree, path, true, record);
   }
 
   Status Entry(const std::string& path, const Node* a, const Node* b) {
