@@ -119,10 +119,11 @@ class Env {
   // Number of hardware threads (at least 1).
   virtual unsigned Concurrency() = 0;
 
-  // Other processes that hold `path` open (Linux: /proc/PID/fd links),
-  // ascending; processes of other users are visible only to root. Used to
-  // refuse restoring over a database the service still has open.
-  virtual Result<std::vector<int>> ProcessesWithOpen(const std::string& path) = 0;
+  // For each of `paths`, the other processes that hold it open (Linux:
+  // /proc/PID/fd links, read once for all paths), ascending; processes of
+  // other users are visible only to root. Used to refuse restoring over a
+  // database the service still has open.
+  virtual Result<std::vector<std::vector<int>>> ProcessesWithOpen(const std::vector<std::string>& paths) = 0;
 
   // Whether standard input is a terminal (someone can answer a question).
   virtual bool StdinIsTerminal() = 0;
@@ -161,7 +162,9 @@ class EnvWrapper : public Env {
   int ProcessId() override { return target_->ProcessId(); }
   bool ProcessAlive(int pid) override { return target_->ProcessAlive(pid); }
   unsigned Concurrency() override { return target_->Concurrency(); }
-  Result<std::vector<int>> ProcessesWithOpen(const std::string& p) override { return target_->ProcessesWithOpen(p); }
+  Result<std::vector<std::vector<int>>> ProcessesWithOpen(const std::vector<std::string>& p) override {
+    return target_->ProcessesWithOpen(p);
+  }
   bool StdinIsTerminal() override { return target_->StdinIsTerminal(); }
 
  private:

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -378,12 +379,16 @@ class PosixEnv final : public Env {
     return errno != ESRCH;  // EPERM: it exists but belongs to someone else
   }
 
-  Result<std::vector<int>> ProcessesWithOpen(const std::string& path) override {
-    char* real = ::realpath(path.c_str(), nullptr);
-    if (real == nullptr) return std::vector<int>{};  // nothing there, so nobody holds it
-    const std::string want(real);
-    std::free(real);
-    std::vector<int> pids;
+  Result<std::vector<std::vector<int>>> ProcessesWithOpen(const std::vector<std::string>& paths) override {
+    std::vector<std::vector<int>> pids(paths.size());
+    std::vector<std::pair<std::string, size_t>> wanted;  // resolved path, index in `paths`
+    for (size_t i = 0; i < paths.size(); i++) {
+      char* real = ::realpath(paths[i].c_str(), nullptr);
+      if (real == nullptr) continue;  // nothing there, so nobody holds it
+      wanted.emplace_back(real, i);
+      std::free(real);
+    }
+    if (wanted.empty()) return pids;
     DIR* proc = ::opendir("/proc");
     if (proc == nullptr) return PosixError("list processes in /proc", errno);
     const int self = static_cast<int>(::getpid());
@@ -394,21 +399,22 @@ class PosixEnv final : public Env {
       const std::string fd_dir = std::string("/proc/") + e->d_name + "/fd";
       DIR* fds = ::opendir(fd_dir.c_str());
       if (fds == nullptr) continue;  // gone, or another user's (not root)
-      bool holds = false;
+      std::vector<bool> holds(paths.size(), false);
       while (struct dirent* f = ::readdir(fds)) {
         if (f->d_name[0] == '.') continue;
         char buf[4096];
         const ssize_t n = ::readlink((fd_dir + "/" + f->d_name).c_str(), buf, sizeof(buf) - 1);
-        if (n > 0 && static_cast<size_t>(n) == want.size() && std::memcmp(buf, want.data(), want.size()) == 0) {
-          holds = true;
-          break;
-        }
+        if (n <= 0) continue;
+        const std::string_view link(buf, static_cast<size_t>(n));
+        for (const auto& [want, i] : wanted)
+          if (link == want) holds[i] = true;
       }
       ::closedir(fds);
-      if (holds) pids.push_back(static_cast<int>(pid));
+      for (size_t i = 0; i < holds.size(); i++)
+        if (holds[i]) pids[i].push_back(static_cast<int>(pid));
     }
     ::closedir(proc);
-    std::sort(pids.begin(), pids.end());
+    for (auto& list : pids) std::sort(list.begin(), list.end());
     return pids;
   }
 

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <map>
 #include <set>
 
 #include "core/path.h"
@@ -45,22 +46,31 @@ Result<InPlaceRestoreResult> PlanInPlaceRestore(Repository* repo, const Snapshot
       f.exists = true;
       f.size_now = now->size;
     }
-    if (f.database && f.exists) {
-      std::set<int> pids;
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-        QM_ASSIGN_OR_RETURN(auto held, env->ProcessesWithOpen(JoinPath(options.target, rel) + suffix));
-        pids.insert(held.begin(), held.end());
-      }
-      if (!pids.empty()) out.held.emplace_back(rel, std::vector<int>(pids.begin(), pids.end()));
-    }
     out.plan.push_back(std::move(f));
     return Status::OK();
   }));
+  // Who holds the databases (or their sidecars) open: one pass over /proc.
+  std::vector<std::string> paths;
+  std::vector<size_t> owner;  // paths[i] belongs to out.plan[owner[i]]
+  for (size_t i = 0; i < out.plan.size(); i++) {
+    if (!out.plan[i].database || !out.plan[i].exists) continue;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      paths.push_back(JoinPath(options.target, out.plan[i].path) + suffix);
+      owner.push_back(i);
+    }
+  }
+  QM_ASSIGN_OR_RETURN(auto holders, env->ProcessesWithOpen(paths));
+  std::map<size_t, std::set<int>> by_file;
+  for (size_t k = 0; k < paths.size(); k++) by_file[owner[k]].insert(holders[k].begin(), holders[k].end());
+  for (const auto& [i, pids] : by_file)
+    if (!pids.empty()) out.held.emplace_back(out.plan[i].path, std::vector<int>(pids.begin(), pids.end()));
   return out;
 }
 
 Result<InPlaceRestoreResult> RestoreInPlace(Repository* repo, const Snapshot& snapshot,
                                             const InPlaceRestoreOptions& options, ProgressSink* progress) {
+  // Planned again even when the caller showed a plan: the service may have
+  // been started while the operator read it and answered the prompt.
   QM_ASSIGN_OR_RETURN(InPlaceRestoreResult out, PlanInPlaceRestore(repo, snapshot, options));
   if (!out.held.empty() && !options.force) {
     std::string who;
