@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 namespace qm {
 
@@ -245,7 +246,14 @@ struct SqliteSource::Impl {
   // thread while the pages are streamed.
   sqlite3* check_db = nullptr;
   BusyWait check_busy;
+  // The quick_check started by StartQuickCheck(): the thread writes only
+  // check_status and check_result, read after join().
+  std::thread checker;
+  bool check_done = false;
+  Status check_status;
+  std::string check_result;
   ~Impl() {
+    if (checker.joinable()) checker.join();
     if (check_db) sqlite3_close_v2(check_db);
     if (db) sqlite3_close_v2(db);
   }
@@ -351,23 +359,52 @@ bool SqliteSource::CanCheckConcurrently() const {
   return impl_->check_db != nullptr;
 }
 
-Status SqliteSource::QuickCheck() {
-  Impl& m = *impl_;
-  sqlite3* db = m.check_db ? m.check_db : m.db;
+namespace {
+
+// PRAGMA quick_check(5) on `db`: "ok", or up to five problems joined by "; ".
+Status RunQuickCheck(sqlite3* db, const std::string& path, std::string* result) {
   sqlite3_stmt* st = nullptr;
   int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &st, nullptr);
-  std::string result;
+  result->clear();
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const unsigned char* t = sqlite3_column_text(st, 0);
-    if (!result.empty()) result += "; ";
-    result += t ? reinterpret_cast<const char*>(t) : "";
+    if (!result->empty()) *result += "; ";
+    *result += t ? reinterpret_cast<const char*>(t) : "";
     rc = SQLITE_OK;
   }
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE && rc != SQLITE_OK) return SqliteError(db, rc, m.path, "quick_check");
-  info_.quick_check = result;
-  if (result != "ok") return Status::Corruption(m.path, "PRAGMA quick_check failed: " + result);
+  if (rc != SQLITE_DONE && rc != SQLITE_OK) return SqliteError(db, rc, path, "quick_check");
+  if (*result != "ok") return Status::Corruption(path, "PRAGMA quick_check failed: " + *result);
   return Status::OK();
+}
+
+}  // namespace
+
+void SqliteSource::StartQuickCheck() {
+  Impl& m = *impl_;
+  if (m.check_db == nullptr || m.checker.joinable() || m.check_done) return;
+  m.checker = std::thread([&m] { m.check_status = RunQuickCheck(m.check_db, m.path, &m.check_result); });
+}
+
+void SqliteSource::JoinCheck() {
+  Impl& m = *impl_;
+  if (!m.checker.joinable()) return;
+  m.checker.join();
+  m.check_done = true;
+  info_.quick_check = m.check_result;
+}
+
+Status SqliteSource::WaitQuickCheck() {
+  Impl& m = *impl_;
+  if (m.checker.joinable()) {
+    JoinCheck();
+  } else if (!m.check_done) {
+    if (!m.in_txn) return Status::InvalidArgument(m.path, "read transaction already ended");
+    m.check_status = RunQuickCheck(m.check_db ? m.check_db : m.db, m.path, &m.check_result);
+    m.check_done = true;
+    info_.quick_check = m.check_result;
+  }
+  return m.check_status;
 }
 
 // Rollback-journal mode: our read transaction holds a SHARED lock, and no
@@ -455,6 +492,7 @@ Status SqliteSource::Stream(const PageFn& fn) {
 
 void SqliteSource::End() {
   if (!impl_ || !impl_->in_txn) return;
+  JoinCheck();  // its connection closes below
   if (impl_->check_db) {
     sqlite3_exec(impl_->check_db, "COMMIT", nullptr, nullptr, nullptr);
     sqlite3_close_v2(impl_->check_db);

@@ -18,7 +18,8 @@
 // rollback-journal mode a read transaction holds a SHARED lock: a writer
 // trying to commit waits (up to its own busy timeout) until End().
 //
-// Not thread-safe, except QuickCheck alongside Stream as stated below.
+// Not thread-safe: one thread calls its methods (it may start a thread of
+// its own for quick_check, below).
 #pragma once
 
 #include <functional>
@@ -57,13 +58,18 @@ class SqliteSource {
 
   const SqliteStateInfo& info() const { return info_; }
 
-  // Runs PRAGMA quick_check inside the transaction; its result goes to
-  // info().quick_check (and is also the returned status when not "ok").
-  Status QuickCheck();
-  // In rollback-journal mode the source usually holds a second connection
-  // in the same committed state; then QuickCheck may run on another thread
-  // while Stream runs (each connection used by one thread). False: run them
-  // one after the other.
+  // PRAGMA quick_check of the transaction's state. In rollback-journal mode
+  // the source usually holds a second connection in the same committed
+  // state (CanCheckConcurrently()); StartQuickCheck() then runs the check on
+  // a thread of its own on that connection, beside Stream() and beside the
+  // other databases' checks, so a backup's checks all start at once instead
+  // of one after the other. Otherwise it does nothing. Idempotent.
+  void StartQuickCheck();
+  // Waits for the check started above, or runs it here (on the calling
+  // thread, before or after Stream, never during it) when none was started.
+  // Its result goes to info().quick_check, and is also the returned status
+  // when not "ok". Idempotent: a second call returns the first's status.
+  Status WaitQuickCheck();
   bool CanCheckConcurrently() const;
   // Streams the pages of the transaction's state: in rollback-journal mode
   // read straight from the database file under the transaction's SHARED
@@ -77,6 +83,7 @@ class SqliteSource {
   SqliteSource() = default;
   Status StreamDirect(const PageFn& fn);
   void OpenCheckConnection();
+  void JoinCheck();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   SqliteStateInfo info_;

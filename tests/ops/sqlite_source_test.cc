@@ -4,9 +4,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "tests/support/test_util.h"
 
@@ -134,7 +135,8 @@ TEST(SqliteSourceErrorTest, GarbageAndTruncatedDatabasesAreClearErrorsNamingTheF
   std::string bytes = ReadFileToString(good);
   WriteStringToFile(truncated, bytes.substr(0, bytes.size() / 2));
   auto src = SqliteSource::Open(truncated, 1000);
-  Status s = src.ok() ? src.value()->QuickCheck() : src.status();
+  if (src.ok()) src.value()->StartQuickCheck();  // on its own thread where it can
+  Status s = src.ok() ? src.value()->WaitQuickCheck() : src.status();
   EXPECT_FALSE(s.ok()) << "a truncated database is not silently captured";
   EXPECT_NE(std::string::npos, s.message().find(truncated)) << s.ToString();
 }
@@ -154,8 +156,9 @@ TEST(SqliteSourceErrorTest, ADatabaseLockedPastTheTimeoutIsLocked) {
 }
 
 // Rollback mode: quick_check runs on a second connection in the same state,
-// beside the stream, and finds what the stream's state holds; while that
-// read transaction is open no writer can commit. WAL mode: one connection.
+// on its own thread beside the stream, and finds what the stream's state
+// holds; while that read transaction is open no writer can commit. WAL mode:
+// one connection, the check runs when waited for, after the stream.
 TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState) {
   TempDir dir;
   for (bool wal : {false, true}) {
@@ -169,14 +172,13 @@ TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState)
     auto src = SqliteSource::Open(path, 1000);
     ASSERT_TRUE(src.ok()) << src.status().ToString();
     EXPECT_EQ(!wal, (*src)->CanCheckConcurrently());
-    Status qc;
-    std::thread checker([&] { qc = (*src)->QuickCheck(); });
+    (*src)->StartQuickCheck();
     uint64_t pages = 0;
     Status streamed = (*src)->Stream([&](uint64_t, ByteView) {
       pages++;
       return Status::OK();
     });
-    checker.join();
+    Status qc = (*src)->WaitQuickCheck();
     EXPECT_TRUE(streamed.ok()) << streamed.ToString();
     EXPECT_TRUE(qc.ok()) << qc.ToString();
     EXPECT_EQ("ok", (*src)->info().quick_check);
@@ -188,6 +190,42 @@ TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState)
     Exec(db, "INSERT INTO t VALUES (3)");
     sqlite3_close(db);
   }
+}
+
+// A backup starts every database's check at once; each check reports on its
+// own database: a page of garbage in one is found, the other is "ok".
+TEST(SqliteSourceCheckTest, ChecksStartedTogetherEachReportOnTheirOwnDatabase) {
+  TempDir dir;
+  std::vector<std::string> paths = {dir.path() + "/good.db", dir.path() + "/bad.db"};
+  for (const auto& path : paths) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+    Exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); BEGIN;");
+    for (int i = 0; i < 3000; i++) Exec(db, "INSERT INTO t(v) VALUES (hex(randomblob(60)))");
+    Exec(db, "COMMIT");
+    sqlite3_close(db);
+  }
+  std::string bytes = ReadFileToString(paths[1]);
+  ASSERT_GT(bytes.size(), 20u * 4096);
+  std::memset(bytes.data() + 10 * 4096, 0x5a, 4096);  // a leaf in the middle of t
+  WriteStringToFile(paths[1], bytes);
+  std::vector<std::unique_ptr<SqliteSource>> srcs;
+  for (const auto& path : paths) {
+    auto src = SqliteSource::Open(path, 1000);
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    ASSERT_TRUE((*src)->CanCheckConcurrently());
+    srcs.push_back(std::move(src).value());
+  }
+  for (auto& src : srcs) src->StartQuickCheck();
+  for (auto& src : srcs) EXPECT_TRUE(src->Stream([](uint64_t, ByteView) { return Status::OK(); }).ok());
+  Status good = srcs[0]->WaitQuickCheck();
+  Status bad = srcs[1]->WaitQuickCheck();
+  EXPECT_TRUE(good.ok()) << good.ToString();
+  EXPECT_EQ("ok", srcs[0]->info().quick_check);
+  EXPECT_EQ(Code::kCorruption, bad.code()) << bad.ToString();
+  EXPECT_NE(std::string::npos, bad.message().find(paths[1])) << bad.ToString();
+  EXPECT_NE("ok", srcs[1]->info().quick_check);
+  EXPECT_EQ(bad.ToString(), srcs[1]->WaitQuickCheck().ToString()) << "a second wait gives the same answer";
 }
 
 }  // namespace
