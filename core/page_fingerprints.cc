@@ -9,6 +9,7 @@ namespace qm {
 namespace {
 
 constexpr char kMagic[4] = {'Q', 'M', 'F', 'P'};
+constexpr size_t kPerChunk = 8 + 32 + 4;  // fingerprint, chunk id, raw length
 
 Status Bad(const std::string& why) {
   return Status::Corruption("page fingerprints: " + why);
@@ -18,35 +19,44 @@ Status Bad(const std::string& why) {
 
 Bytes EncodePageFingerprints(const PageFingerprints& fp) {
   Bytes out(kMagic, kMagic + 4);
+  out.reserve(64 + fp.chunks.size() * kPerChunk);
   out.push_back(kPageFingerprintsVersion);
   PutBytes(&out, fp.content_id.View());
-  for (int i = 0; i < 4; i++) out.push_back(static_cast<uint8_t>(fp.page_size >> (8 * i)));
+  PutFixed32(&out, fp.page_size);
   PutVarint64(&out, fp.chunks.size());
-  for (uint64_t x : fp.chunks)
-    for (int i = 0; i < 8; i++) out.push_back(static_cast<uint8_t>(x >> (8 * i)));
+  for (size_t i = 0; i < fp.chunks.size(); i++) {
+    PutFixed64(&out, fp.chunks[i]);
+    const ChunkRef& r = i < fp.refs.size() ? fp.refs[i] : ChunkRef{};
+    PutBytes(&out, r.id.View());
+    PutFixed32(&out, r.raw_len);
+  }
+  PutFixed64(&out, Xxh3_64(out));
   return out;
 }
 
 Result<PageFingerprints> DecodePageFingerprints(ByteView data) {
   if (data.size() < 5 || std::memcmp(data.data(), kMagic, 4) != 0) return Bad("bad magic");
   if (data[4] != kPageFingerprintsVersion) return Bad("unsupported version " + std::to_string(data[4]));
-  ByteReader r(data.subspan(5));
+  if (data.size() < 5 + 8) return Bad("truncated");
+  const ByteView body = data.first(data.size() - 8);
+  ByteReader tail(data.subspan(data.size() - 8));
+  uint64_t sum = 0;
+  if (!tail.ReadFixed64(&sum) || sum != Xxh3_64(body)) return Bad("checksum mismatch (torn or damaged)");
+  ByteReader r(body.subspan(5));
   PageFingerprints fp;
-  ByteView id, ps;
-  if (!r.ReadBytes(32, &id) || !r.ReadBytes(4, &ps)) return Bad("truncated header");
+  ByteView id;
+  if (!r.ReadBytes(32, &id) || !r.ReadFixed32(&fp.page_size)) return Bad("truncated header");
   fp.content_id = *Hash256::FromBytes(id);
-  fp.page_size = static_cast<uint32_t>(ps[0]) | static_cast<uint32_t>(ps[1]) << 8 | static_cast<uint32_t>(ps[2]) << 16 |
-                 static_cast<uint32_t>(ps[3]) << 24;
   if (fp.page_size < 512 || fp.page_size > 65536 || (fp.page_size & (fp.page_size - 1)) != 0)
     return Bad("bad page size");
   uint64_t n;
-  if (!r.ReadVarint64(&n) || n != r.remaining() / 8 || r.remaining() % 8 != 0) return Bad("bad count");
+  if (!r.ReadVarint64(&n) || r.remaining() % kPerChunk != 0 || n != r.remaining() / kPerChunk) return Bad("bad count");
   fp.chunks.resize(static_cast<size_t>(n));
-  for (uint64_t& x : fp.chunks) {
-    ByteView b;
-    if (!r.ReadBytes(8, &b)) return Bad("truncated");
-    x = 0;
-    for (int i = 7; i >= 0; i--) x = (x << 8) | b[i];
+  fp.refs.resize(static_cast<size_t>(n));
+  for (size_t i = 0; i < n; i++) {
+    if (!r.ReadFixed64(&fp.chunks[i]) || !r.ReadBytes(32, &id) || !r.ReadFixed32(&fp.refs[i].raw_len))
+      return Bad("truncated");
+    fp.refs[i].id = *Hash256::FromBytes(id);
   }
   return fp;
 }

@@ -497,12 +497,12 @@ Status Archiver::LoadParentFingerprints(const std::string& rel, uint32_t page_si
   if (!cached.ok() || !*cached) return Status::OK();
   auto fp = DecodePageFingerprints(**cached);
   if (!fp.ok() || fp->content_id != prev->content_id || fp->page_size != page_size) return Status::OK();
+  // The cached refs must be exactly the parent capture's list.
+  const uint64_t count = prev->list_blocks.empty() ? prev->chunks.size() : prev->list_chunk_count;
+  if (fp->refs.size() != count || ContentIdOf(fp->refs) != prev->content_id) return Status::OK();
   QM_ASSIGN_OR_RETURN(bool present, ChunksPresent(*db_parent_, *prev));
   if (!present) return Status::OK();
-  Node full = *prev;
-  QM_RETURN_IF_ERROR(repo_->ExpandChunkList(&full));
-  if (full.chunks.size() != fp->chunks.size()) return Status::OK();
-  out->chunks = std::move(full.chunks);
+  out->chunks = std::move(fp->refs);
   out->fingerprints = std::move(fp->chunks);
   // Just loaded, so in the store: the new list's unchanged blocks need no lookup.
   stored_blocks_.insert(prev->list_blocks.begin(), prev->list_blocks.end());
@@ -620,6 +620,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   node->extensions = {NodeExtension{kExtSqliteCapture, EncodeSqliteCaptureExt(ext)}};
   if (fps.chunks.size() == node->chunks.size()) {
     fps.content_id = node->content_id;
+    fps.refs = node->chunks;
     // Only a cache: a failure costs the next run its shortcut, nothing else.
     repo_->PutCacheRecord(FingerprintKey(rel), EncodePageFingerprints(fps)).IgnoreError();
   }

@@ -55,11 +55,6 @@ class ChunkIndex {
   // lost with the index, in which case callers check chunk by chunk).
   virtual Status MarkSnapshot(const Hash256& snapshot, uint64_t removals) = 0;
   virtual Result<std::optional<uint64_t>> SnapshotMark(const Hash256& snapshot) = 0;
-
-  // Local cache records (page fingerprints), keyed by a hash the caller
-  // chooses. Not synced; lost with the index.
-  virtual Status PutCacheRecord(const Hash256& key, ByteView value) = 0;
-  virtual Result<std::optional<Bytes>> GetCacheRecord(const Hash256& key) = 0;
 };
 
 // In memory; used by readers when the RocksDB index cannot be opened, and in tests.

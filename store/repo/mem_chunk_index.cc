@@ -69,21 +69,8 @@ class MemChunkIndex final : public ChunkIndex {
     return std::optional<uint64_t>(it->second);
   }
 
-  Status PutCacheRecord(const Hash256& key, ByteView value) override {
-    std::lock_guard<std::mutex> l(mu_);
-    cache_[key] = Bytes(value.begin(), value.end());
-    return Status::OK();
-  }
-  Result<std::optional<Bytes>> GetCacheRecord(const Hash256& key) override {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = cache_.find(key);
-    if (it == cache_.end()) return std::optional<Bytes>();
-    return std::optional<Bytes>(it->second);
-  }
-
  private:
   std::mutex mu_;
-  std::map<Hash256, Bytes> cache_;
   uint64_t removals_ = 0;
   std::map<Hash256, uint64_t> marks_;
   std::unordered_map<Hash256, BlobLocation, Hash256Hasher> blobs_;

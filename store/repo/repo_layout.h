@@ -7,6 +7,7 @@
 //   R/snapshots/<snap-id>     snapshot records; their appearance is the commit
 //   R/index/                  RocksDB chunk index (a cache, rebuilt from packs)
 //   R/tmp/                    packs being written, archives being imported; stale ones are removed by the next writer
+//   R/cache/<key>             local cache files (page fingerprints); never needed to restore
 #pragma once
 
 #include <optional>
@@ -31,6 +32,8 @@ class RepoLayout {
   std::string SnapshotFile(const Hash256& id) const { return SnapshotsDir() + "/" + id.Hex(); }
   std::string IndexDir() const { return root_ + "/index"; }
   std::string TmpDir() const { return root_ + "/tmp"; }
+  std::string CacheDir() const { return root_ + "/cache"; }
+  std::string CacheFile(const Hash256& key) const { return CacheDir() + "/" + key.Hex(); }
 
   // "<64 hex>.pack" -> pack id; anything else -> nullopt.
   static std::optional<Hash256> ParsePackFileName(const std::string& name);

@@ -354,14 +354,39 @@ Result<Tree> Repository::LoadTreeShallow(const Hash256& id) {
   return tree;
 }
 
+Status Repository::PutCacheRecord(const Hash256& key, ByteView value) {
+  QM_RETURN_IF_ERROR(CreateDirs(env_, layout_.CacheDir(), 0700));
+  const std::string tmp = layout_.TmpDir() + "/cache-" + key.Hex();
+  Status s = [&]() -> Status {
+    QM_ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(tmp, 0600));
+    QM_RETURN_IF_ERROR(f->Append(value));
+    QM_RETURN_IF_ERROR(f->Close());
+    return env_->RenameFile(tmp, layout_.CacheFile(key));
+  }();
+  if (!s.ok()) env_->RemoveFile(tmp).IgnoreError();
+  return s.WithContext("cache file " + key.ShortHex());
+}
+
+Result<std::optional<Bytes>> Repository::GetCacheRecord(const Hash256& key) {
+  auto bytes = ReadFileToBytes(env_, layout_.CacheFile(key), uint64_t{1} << 30);
+  if (bytes.status().IsNotFound()) return std::optional<Bytes>();
+  if (!bytes.ok()) return bytes.status().WithContext("cache file " + key.ShortHex());
+  return std::optional<Bytes>(std::move(bytes).value());
+}
+
 Status Repository::ExpandChunkList(Node* n) {
   if (n->type != NodeType::kFile || n->list_blocks.empty() || !n->chunks.empty()) return Status::OK();
   const std::string ctx = "\"" + n->name + "\"";
-  Bytes raw;
+  // Blocks are read in batches: the blocks of one list were mostly written
+  // one after another into the same packs, so a batch is a few large reads
+  // instead of one read per block (a 1 GiB database has ~22k blocks).
+  constexpr size_t kBatch = 1024;
+  std::vector<Bytes> raw;
   std::vector<ChunkRef> chunks;
-  for (const Hash256& b : n->list_blocks) {
-    QM_RETURN_IF_ERROR(LoadBlob(b, &raw).WithContext(ctx + ", chunk list " + b.ShortHex()));
-    QM_RETURN_IF_ERROR(DecodeChunkList(raw, &chunks).WithContext(ctx));
+  for (size_t i = 0; i < n->list_blocks.size(); i += kBatch) {
+    const size_t count = std::min(kBatch, n->list_blocks.size() - i);
+    QM_RETURN_IF_ERROR(LoadBlobs(n->list_blocks.data() + i, count, &raw).WithContext(ctx + ", chunk list"));
+    for (const Bytes& block : raw) QM_RETURN_IF_ERROR(DecodeChunkList(block, &chunks).WithContext(ctx));
   }
   uint64_t total = 0;
   for (const ChunkRef& c : chunks) total += c.raw_len;

@@ -104,9 +104,13 @@ class Repository {
   // the index (no pack was removed since it was committed; see the "R" and
   // "s" keys in docs/format.md). False means "unknown": check each chunk.
   Result<bool> SnapshotChunksStillIndexed(const Hash256& snapshot);
-  // The local cache (page fingerprints; docs/format.md "Chunk index").
-  Status PutCacheRecord(const Hash256& key, ByteView value) { return index_->PutCacheRecord(key, value); }
-  Result<std::optional<Bytes>> GetCacheRecord(const Hash256& key) { return index_->GetCacheRecord(key); }
+  // The local cache: one file per key in R/cache/ (page fingerprints;
+  // docs/format.md "Page fingerprints"). Put replaces the file through a
+  // temporary in R/tmp/ and a rename, without fsync: after a crash the file
+  // may be old, new or torn, and its reader must check it (the fingerprint
+  // format carries a checksum). Writer only. Get: nullopt when absent.
+  Status PutCacheRecord(const Hash256& key, ByteView value);
+  Result<std::optional<Bytes>> GetCacheRecord(const Hash256& key);
   // Stores `chunks` as chunk-list blocks (core/chunk_list.h), deduplicated
   // like any blob; returns their ids and adds new stored bytes to *added.
   // Blocks whose id is in `stored` (known to be in the store, e.g. the

@@ -193,21 +193,6 @@ class RocksChunkIndex final : public ChunkIndex {
     return std::optional<uint64_t>(n);
   }
 
-  Status PutCacheRecord(const Hash256& key, ByteView value) override {
-    if (read_only_) return Status::NotSupported("chunk index is open read-only");
-    return FromRocks(db_->Put(rocksdb::WriteOptions(), Key('f', key),
-                              rocksdb::Slice(reinterpret_cast<const char*>(value.data()), value.size())),
-                     "chunk index write");
-  }
-
-  Result<std::optional<Bytes>> GetCacheRecord(const Hash256& key) override {
-    std::string v;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('f', key), &v);
-    if (s.IsNotFound()) return std::optional<Bytes>();
-    if (!s.ok()) return FromRocks(s, "chunk index lookup");
-    return std::optional<Bytes>(Bytes(v.begin(), v.end()));
-  }
-
  private:
   static std::string ToString(const Bytes& b) { return std::string(b.begin(), b.end()); }
   static Result<uint64_t> DecodeCount(const std::string& v) {

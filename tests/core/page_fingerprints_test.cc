@@ -13,12 +13,14 @@ PageFingerprints Sample() {
   fp.content_id = Sha256(AsBytes("capture"));
   fp.page_size = 4096;
   fp.chunks = {0, 1, 0x0123456789abcdefull, ~0ull, Xxh3_64(AsBytes("page"))};
+  for (size_t i = 0; i < fp.chunks.size(); i++)
+    fp.refs.push_back(ChunkRef{Sha256(AsBytes("chunk " + std::to_string(i))), static_cast<uint32_t>(4096 * i)});
   return fp;
 }
 
 TEST(PageFingerprintsTest, EncodingRoundTripsAndMatchesGolden) {
   const Bytes enc = EncodePageFingerprints(Sample());
-  ExpectMatchesGolden("page_fingerprints_v1.bin", enc);
+  ExpectMatchesGolden("page_fingerprints_v2.bin", enc);
   auto dec = DecodePageFingerprints(enc);
   ASSERT_TRUE(dec.ok()) << dec.status().ToString();
   EXPECT_EQ(Sample(), *dec);
@@ -33,8 +35,13 @@ TEST(PageFingerprintsTest, EveryTruncationAndBadHeaderIsRejected) {
   longer.push_back(0);
   EXPECT_FALSE(DecodePageFingerprints(longer).ok()) << "trailing byte";
   Bytes bad_version = enc;
-  bad_version[4] = 2;
-  EXPECT_FALSE(DecodePageFingerprints(bad_version).ok());
+  bad_version[4] = 1;
+  EXPECT_FALSE(DecodePageFingerprints(bad_version).ok()) << "v1 (fingerprints without refs)";
+  for (size_t i = 0; i < enc.size(); i++) {
+    Bytes flipped = enc;
+    flipped[i] ^= 0x10;
+    EXPECT_FALSE(DecodePageFingerprints(flipped).ok()) << "flipped byte " << i << ": the checksum covers it";
+  }
   PageFingerprints odd = Sample();
   odd.page_size = 3000;
   EXPECT_FALSE(DecodePageFingerprints(EncodePageFingerprints(odd)).ok()) << "page size not a power of two";

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/coding.h"
 #include "tests/support/golden.h"
 
 namespace qm {
@@ -78,6 +79,19 @@ TEST(TreeTest, ContentIdDependsOnChunkIdsAndLengths) {
   std::vector<ChunkRef> b = {{Sha256(AsBytes("x")), 6}};
   EXPECT_NE(ContentIdOf(a), ContentIdOf(b));
   EXPECT_EQ(ContentIdOf(a), ContentIdOf(a));
+}
+
+// ContentIdOf feeds SHA-256 in large pieces; the id is still SHA-256 of every
+// ref's 32-byte id and u32le length in order, across the piece boundaries.
+TEST(TreeTest, ContentIdIsTheHashOfAllRefsInOrder) {
+  std::vector<ChunkRef> many;
+  Bytes all;
+  for (uint32_t i = 0; i < 5000; i++) {
+    many.push_back(ChunkRef{Sha256(AsBytes(std::to_string(i))), i * 7});
+    PutBytes(&all, many.back().id.View());
+    PutFixed32(&all, many.back().raw_len);
+  }
+  EXPECT_EQ(Sha256(all), ContentIdOf(many));
 }
 
 TEST(TreeTest, EveryTruncationAndMostFlipsAreRejectedWithoutCrashing) {

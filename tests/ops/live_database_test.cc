@@ -308,6 +308,37 @@ TEST_F(LiveDatabaseTest, UnchangedPagesAreReusedByFingerprintAndChangedOnesAreSt
   EXPECT_EQ(0u, b->databases[0].chunks_unchanged) << "a record for another capture is not trusted";
   const std::string out = RestoreTo(b->snapshot_id);
   EXPECT_EQ(ReadFileToString(path), ReadFileToString(out + "/data/quantmesh.db"));
+
+  // The record carries the parent's chunk refs, so the parent's list is not
+  // read back from the packs. A record whose refs are not exactly the
+  // parent's list (one id changed, checksum made to match), or a torn file,
+  // is not trusted either.
+  const std::string key = std::string("page-fingerprints") + '\0' + src_ + '\0' + "data/quantmesh.db";
+  const std::string cache_file = root_ + "/cache/" + Sha256(AsBytes(key)).Hex();
+  for (int damage = 0; damage < 2; damage++) {
+    SCOPED_TRACE(damage == 0 ? "one ref changed" : "torn file");
+    std::string bytes = ReadFileToString(cache_file);
+    auto fp = DecodePageFingerprints(AsBytes(bytes));
+    ASSERT_TRUE(fp.ok()) << fp.status().ToString() << ": the last backup wrote a valid record";
+    ASSERT_EQ(fp->chunks.size(), fp->refs.size());
+    if (damage == 0) {
+      fp->refs[fp->refs.size() / 2].id = Sha256(AsBytes("another chunk"));
+      const Bytes enc = EncodePageFingerprints(*fp);
+      bytes.assign(enc.begin(), enc.end());
+    } else {
+      bytes.resize(bytes.size() * 2 / 3);
+    }
+    WriteStringToFile(cache_file, bytes);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+    Exec(db, "UPDATE trades SET v = 'damage " + std::to_string(damage) + "' WHERE id = 9");
+    sqlite3_close(db);
+    auto d = DoBackup();
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(0u, d->databases[0].chunks_unchanged);
+    const std::string restored = RestoreTo(d->snapshot_id);
+    EXPECT_EQ(ReadFileToString(path), ReadFileToString(restored + "/data/quantmesh.db"));
+  }
 }
 
 // --force-read (the guide's daily full) hashes every page again.
