@@ -31,7 +31,7 @@ TEST(RocksChunkIndexTest, LevelZeroFilesDoNotPileUpOverManyShortSessions) {
   TempDir dir;
   const std::string path = dir.path() + "/index";
   RocksIndexOptions options;
-  options.flush_on_close_bytes = 0;
+  options.flush_on_close_entries = 0;
   constexpr int kSessions = 12;
   for (int s = 0; s < kSessions; s++) {
     auto index = OpenRocksChunkIndex(path, options);
