@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "store/repo/chunk_index.h"
 #include "tests/support/test_util.h"
@@ -79,6 +80,40 @@ TEST(RocksChunkIndexTest, SmallSessionsStayInTheWalAndAreFoundAfterReopen) {
   auto index = OpenRocksChunkIndex(path, /*read_only=*/true);
   ASSERT_TRUE(index.ok());
   for (int s = 0; s < 3; s++) {
+    auto loc = (*index)->Lookup(IdOf(s, 0));
+    ASSERT_TRUE(loc.ok() && loc->has_value()) << "session " << s;
+  }
+}
+
+// A session that adds an hourly run's worth of keys (thousands) flushes them
+// into a table at close, so later opens do not replay them from the WAL; a
+// session that adds one key (an unchanged run) does not make a table.
+TEST(RocksChunkIndexTest, AnHourlySizedSessionFlushesAndAOneKeySessionDoesNot) {
+  TempDir dir;
+  const std::string path = dir.path() + "/index";
+  auto session = [&](int s, int keys) {
+    auto index = OpenRocksChunkIndex(path, /*read_only=*/false);
+    ASSERT_TRUE(index.ok()) << index.status().ToString();
+    std::vector<PackEntry> entries;
+    for (int i = 0; i < keys; i++) {
+      PackEntry e;
+      e.id = IdOf(s, i);
+      e.offset = 8 + 100u * i;
+      e.stored_len = e.raw_len = 100;
+      entries.push_back(e);
+    }
+    ASSERT_TRUE((*index)->AddPack(Sha256(AsBytes("pack" + std::to_string(s))), entries).ok());
+    ASSERT_TRUE((*index)->Sync().ok());
+  };
+  session(0, 1);
+  EXPECT_EQ(0u, CountTables(path)) << "one key stays in the WAL";
+  session(1, RocksIndexOptions().flush_on_close_entries + 500);
+  EXPECT_EQ(1u, CountTables(path)) << "an hourly run's keys become a table at close";
+  session(2, 1);
+  EXPECT_EQ(1u, CountTables(path));
+  auto index = OpenRocksChunkIndex(path, /*read_only=*/true);
+  ASSERT_TRUE(index.ok());
+  for (int s : {0, 1, 2}) {
     auto loc = (*index)->Lookup(IdOf(s, 0));
     ASSERT_TRUE(loc.ok() && loc->has_value()) << "session " << s;
   }
