@@ -590,24 +590,43 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
     }
     return Status::OK();
   });
-  if (src.CanCheckConcurrently()) qc = src.WaitQuickCheck();
-  src.End();  // the read transaction is over before the last chunks are stored
+  // Without a concurrent check, the check is done: the read transaction ends
+  // before the last chunks are stored. With one, the chunks are stored and
+  // the next run's fingerprints written while the check finishes (for a
+  // 1 GiB database it outlasts the copy by a second or more); the
+  // transaction ends with the check.
+  if (!src.CanCheckConcurrently()) src.End();
   auto stored_refs = pipeline_.Finish();
   if (!stored_refs.ok()) return stored_refs.status().WithContext("store " + rel);  // the whole run fails
+  const bool complete = streamed.ok() && first_slot && cur.empty();
+  std::vector<ChunkRef> chunks;
+  Hash256 content_id;
+  if (complete) {
+    chunks.reserve(submitted);
+    chunks.push_back((*stored_refs)[*first_slot]);
+    for (size_t i = 0; i < stored_refs->size(); i++)
+      if (i != *first_slot) chunks.push_back((*stored_refs)[i]);
+    content_id = ContentIdOf(chunks);
+    if (fps.chunks.size() == chunks.size()) {
+      fps.content_id = content_id;
+      fps.refs = chunks;
+      // Only a cache: a failure costs the next run its shortcut, nothing
+      // else. Written even if the check below fails: that capture is then no
+      // snapshot's, so no later run takes the record as its parent's.
+      repo_->PutCacheRecord(FingerprintKey(rel), EncodePageFingerprints(fps)).IgnoreError();
+    }
+  }
+  if (src.CanCheckConcurrently()) qc = src.WaitQuickCheck();
+  src.End();
   if (!qc.ok()) {
     ItemError(rel, qc);  // its chunks stay unreferenced; check reports them as such
     return Status::OK();
   }
-  if (!streamed.ok() || !first_slot || !cur.empty()) {
+  if (!complete) {
     ItemError(rel, streamed.ok() ? Status::Corruption(Abs(rel), "incomplete page stream") : streamed);
     return Status::OK();
   }
   totals_.bytes_read += info.page_count * info.page_size;
-  std::vector<ChunkRef> chunks;
-  chunks.reserve(submitted);
-  chunks.push_back((*stored_refs)[*first_slot]);
-  for (size_t i = 0; i < stored_refs->size(); i++)
-    if (i != *first_slot) chunks.push_back((*stored_refs)[i]);
   ext.page_size = info.page_size;
   ext.page_count = info.page_count;
   ext.data_version = info.data_version;
@@ -615,15 +634,9 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   ext.quick_check = info.quick_check;
   ext.read_hold_us = static_cast<uint64_t>(src.info().read_hold_ms * 1000);
   node->size = static_cast<uint64_t>(info.page_count) * info.page_size;
-  node->content_id = ContentIdOf(chunks);
+  node->content_id = content_id;
   node->chunks = std::move(chunks);
   node->extensions = {NodeExtension{kExtSqliteCapture, EncodeSqliteCaptureExt(ext)}};
-  if (fps.chunks.size() == node->chunks.size()) {
-    fps.content_id = node->content_id;
-    fps.refs = node->chunks;
-    // Only a cache: a failure costs the next run its shortcut, nothing else.
-    repo_->PutCacheRecord(FingerprintKey(rel), EncodePageFingerprints(fps)).IgnoreError();
-  }
   report.page_size = info.page_size;
   report.page_count = info.page_count;
   report.wal = info.wal;
