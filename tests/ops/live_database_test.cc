@@ -161,6 +161,27 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
 INSTANTIATE_TEST_SUITE_P(WalAndRollbackSmallAndLargePages, ConcurrentWriterTest,
                          ::testing::Combine(::testing::Bool(), ::testing::Values(4096, 65536)));
 
+// All read transactions open at once; the databases are then copied
+// smallest first, so the small ones (auth.db) release their locks at once
+// instead of waiting behind the big one.
+TEST_F(LiveDatabaseTest, DatabasesAreCopiedSmallestFirst) {
+  MakeSqliteDatabase(src_ + "/data/quantmesh.db", 20000, 1);
+  MakeSqliteDatabase(src_ + "/data/auth.db", 50, 2);
+  MakeSqliteDatabase(src_ + "/logs.db", 2000, 3);
+  struct Order : ProgressSink {
+    std::vector<std::string> done;
+    void FileDone(const std::string& path, uint64_t, bool) override { done.push_back(path); }
+  } order;
+  auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
+  ASSERT_TRUE(repo.ok());
+  BackupOptions opt;
+  opt.source = src_;
+  opt.dbs_only = true;
+  auto b = Backup(repo->get(), opt, &order);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ((std::vector<std::string>{"data/auth.db", "logs.db", "data/quantmesh.db"}), order.done);
+}
+
 TEST_F(LiveDatabaseTest, CommitsStillOnlyInTheWalAreInTheSnapshot) {
   const std::string path = src_ + "/logs.db";
   sqlite3* db = nullptr;
