@@ -65,6 +65,7 @@ void PrintJson(const BackupResult& r) {
     j.Key("page_count").Uint(d.page_count);
     j.Key("journal_mode").String(d.wal ? "wal" : "rollback");
     j.Key("quick_check").String(d.quick_check);
+    if (d.quick_check_split) j.Key("quick_check_split").Bool(true);
     j.Key("chunks_unchanged").Uint(d.chunks_unchanged);
     j.EndObject();
   }

@@ -641,6 +641,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   report.page_count = info.page_count;
   report.wal = info.wal;
   report.quick_check = info.quick_check;
+  report.quick_check_split = info.split_check;
   report.read_hold_ms = src.info().read_hold_ms;
   result_.databases.push_back(report);
   *stored = true;

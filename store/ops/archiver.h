@@ -59,7 +59,8 @@ struct DatabaseCapture {
   uint64_t page_count = 0;
   bool wal = false;
   std::string quick_check;
-  uint64_t chunks_unchanged = 0;  // chunks reused by fingerprint, not hashed or stored
+  bool quick_check_split = false;  // checked per table on two connections plus page accounting
+  uint64_t chunks_unchanged = 0;   // chunks reused by fingerprint, not hashed or stored
 };
 
 struct BackupResult {

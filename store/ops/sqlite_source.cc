@@ -3,12 +3,17 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
+
+#include "core/sqlite_page_audit.h"
 
 namespace qm {
 
@@ -252,12 +257,41 @@ struct SqliteSource::Impl {
   bool check_done = false;
   Status check_status;
   std::string check_result;
+  // The split check (see StartQuickCheck): a third connection in the same
+  // state, the tables both checkers take from, the roots for the audit, and
+  // the audit fed by Stream. The checker threads write only split_failure
+  // (under split_mu) and take tables through next_table.
+  bool split = false;
+  sqlite3* check_db2 = nullptr;
+  BusyWait check_busy2;
+  std::thread checker2;
+  std::vector<std::string> tables;
+  std::atomic<size_t> next_table{0};
+  std::mutex split_mu;
+  std::string split_failure;
+  std::vector<uint32_t> roots;
+  std::optional<SqlitePageAudit> audit;
   ~Impl() {
     if (checker.joinable()) checker.join();
+    if (checker2.joinable()) checker2.join();
+    if (check_db2) sqlite3_close_v2(check_db2);
     if (check_db) sqlite3_close_v2(check_db);
     if (db) sqlite3_close_v2(db);
   }
 };
+
+namespace {
+
+std::atomic<uint64_t> g_split_check_min_pages{16384};  // 64 MiB of 4 KiB pages
+
+}  // namespace
+
+uint64_t SqliteSource::SplitCheckMinPages() {
+  return g_split_check_min_pages.load();
+}
+void SqliteSource::SetSplitCheckMinPages(uint64_t pages) {
+  g_split_check_min_pages.store(pages);
+}
 
 Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path, int busy_timeout_ms) {
   RegisterSinkVfs();
@@ -329,30 +363,39 @@ SqliteSource::~SqliteSource() {
 // SHARED request wait: hence a short deadline, and on any failure quick_check
 // simply runs on the first connection instead. The file change counter is
 // compared as a belt-and-braces check of "same state".
-void SqliteSource::OpenCheckConnection() {
-  Impl& m = *impl_;
+namespace {
+
+// A read-only connection whose read transaction sees the same committed state
+// as the source's (see above), or nullptr.
+sqlite3* OpenSameState(const std::string& path, uint64_t page_count, const uint8_t* header, BusyWait* busy) {
   sqlite3* c = nullptr;
-  if (sqlite3_open_v2(m.path.c_str(), &c, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &c, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     sqlite3_close_v2(c);
-    return;
+    return nullptr;
   }
-  m.check_busy.deadline = Clock::now() + std::chrono::milliseconds(200);
-  sqlite3_busy_handler(c, PollingBusyHandler, &m.check_busy);
+  busy->deadline = Clock::now() + std::chrono::milliseconds(200);
+  sqlite3_busy_handler(c, PollingBusyHandler, busy);
   sqlite3_stmt* st = nullptr;
   bool ok = sqlite3_exec(c, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK &&
             sqlite3_prepare_v2(c, "PRAGMA page_count", -1, &st, nullptr) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW && static_cast<uint64_t>(sqlite3_column_int64(st, 0)) == info_.page_count;
+            sqlite3_step(st) == SQLITE_ROW && static_cast<uint64_t>(sqlite3_column_int64(st, 0)) == page_count;
   sqlite3_finalize(st);
-  uint8_t header[100];
+  uint8_t own[100];
   sqlite3_file* fp = nullptr;
   ok = ok && sqlite3_file_control(c, "main", SQLITE_FCNTL_FILE_POINTER, &fp) == SQLITE_OK && fp && fp->pMethods &&
-       fp->pMethods->xRead(fp, header, sizeof(header), 0) == SQLITE_OK &&
-       std::memcmp(header + 24, m.header + 24, 4) == 0;
+       fp->pMethods->xRead(fp, own, sizeof(own), 0) == SQLITE_OK && std::memcmp(own + 24, header + 24, 4) == 0;
   if (!ok) {
     sqlite3_close_v2(c);
-    return;
+    return nullptr;
   }
-  m.check_db = c;
+  return c;
+}
+
+}  // namespace
+
+void SqliteSource::OpenCheckConnection() {
+  Impl& m = *impl_;
+  m.check_db = OpenSameState(m.path, info_.page_count, m.header, &m.check_busy);
 }
 
 bool SqliteSource::CanCheckConcurrently() const {
@@ -361,10 +404,11 @@ bool SqliteSource::CanCheckConcurrently() const {
 
 namespace {
 
-// PRAGMA quick_check(5) on `db`: "ok", or up to five problems joined by "; ".
-Status RunQuickCheck(sqlite3* db, const std::string& path, std::string* result) {
+// Runs `sql` (a quick_check pragma) on `db`: "ok", or the problems it lists
+// joined by "; ".
+Status RunQuickCheckSql(sqlite3* db, const char* sql, const std::string& path, std::string* result) {
   sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &st, nullptr);
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
   result->clear();
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const unsigned char* t = sqlite3_column_text(st, 0);
@@ -378,32 +422,125 @@ Status RunQuickCheck(sqlite3* db, const std::string& path, std::string* result) 
   return Status::OK();
 }
 
+// The full PRAGMA quick_check, at most five problems.
+Status RunQuickCheck(sqlite3* db, const std::string& path, std::string* result) {
+  return RunQuickCheckSql(db, "PRAGMA quick_check(5)", path, result);
+}
+
 }  // namespace
+
+// On the main thread, before Stream: the third connection, the audit, and
+// the tables and roots read from the schema through the first connection.
+bool SqliteSource::PrepareSplitCheck() {
+  Impl& m = *impl_;
+  if (!m.have_header || info_.page_count < SplitCheckMinPages()) return false;
+  auto audit = SqlitePageAudit::Start(ByteView(m.header, sizeof(m.header)), info_.page_count);
+  if (!audit.ok()) return false;  // auto-vacuum (pointer maps): checked whole
+  sqlite3_stmt* st = nullptr;
+  std::vector<std::string> tables = {"sqlite_schema"};
+  std::vector<uint32_t> roots;
+  bool ok = sqlite3_prepare_v2(m.db, "SELECT type, name, rootpage FROM sqlite_schema WHERE rootpage > 0", -1, &st,
+                               nullptr) == SQLITE_OK;
+  int rc = SQLITE_OK;
+  while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const unsigned char* type = sqlite3_column_text(st, 0);
+    const unsigned char* name = sqlite3_column_text(st, 1);
+    const int64_t root = sqlite3_column_int64(st, 2);
+    if (type == nullptr || name == nullptr || root < 1 || static_cast<uint64_t>(root) > info_.page_count) {
+      ok = false;
+      break;
+    }
+    roots.push_back(static_cast<uint32_t>(root));
+    if (std::strcmp(reinterpret_cast<const char*>(type), "table") == 0)
+      tables.emplace_back(reinterpret_cast<const char*>(name));
+  }
+  sqlite3_finalize(st);
+  if (!ok || rc != SQLITE_DONE) return false;
+  m.check_db2 = OpenSameState(m.path, info_.page_count, m.header, &m.check_busy2);
+  if (m.check_db2 == nullptr) return false;
+  m.audit.emplace(std::move(audit).value());
+  m.tables = std::move(tables);
+  m.roots = std::move(roots);
+  return true;
+}
 
 void SqliteSource::StartQuickCheck() {
   Impl& m = *impl_;
   if (m.check_db == nullptr || m.checker.joinable() || m.check_done) return;
+  if (PrepareSplitCheck()) {
+    m.split = true;
+    // Each checker takes the next table until none is left or one fails.
+    auto work = [&m](sqlite3* c) {
+      for (size_t i; (i = m.next_table.fetch_add(1)) < m.tables.size();) {
+        char* sql = sqlite3_mprintf("PRAGMA quick_check(%Q)", m.tables[i].c_str());
+        std::string result;
+        Status s = RunQuickCheckSql(c, sql, m.path, &result);
+        sqlite3_free(sql);
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> l(m.split_mu);
+          if (m.split_failure.empty()) m.split_failure = m.tables[i] + ": " + s.ToString();
+          m.next_table.store(m.tables.size());
+          return;
+        }
+      }
+    };
+    m.checker = std::thread(work, m.check_db);
+    m.checker2 = std::thread(work, m.check_db2);
+    return;
+  }
   m.checker = std::thread([&m] { m.check_status = RunQuickCheck(m.check_db, m.path, &m.check_result); });
 }
 
-void SqliteSource::JoinCheck() {
+void SqliteSource::JoinCheckThreads() {
   Impl& m = *impl_;
-  if (!m.checker.joinable()) return;
-  m.checker.join();
+  if (!m.checker.joinable() && !m.checker2.joinable()) return;
+  if (m.checker.joinable()) m.checker.join();
+  if (m.checker2.joinable()) m.checker2.join();
   m.check_done = true;
+  if (!m.split) info_.quick_check = m.check_result;
+}
+
+// Every per-table check passed and every page is accounted for: that is the
+// full check's "ok". Otherwise the full check decides, in its own words.
+void SqliteSource::SplitCheckVerdict() {
+  Impl& m = *impl_;
+  Status accounted = Status::Corruption(m.path, "a per-table check failed");
+  if (m.split_failure.empty()) {
+    sqlite3_file* fp = nullptr;
+    const bool have_fp =
+        sqlite3_file_control(m.db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) == SQLITE_OK && fp && fp->pMethods;
+    const uint32_t ps = info_.page_size;
+    accounted = m.audit->Finish(m.roots, [&](uint32_t page_no, Bytes* out) -> Status {
+      out->resize(ps);
+      if (!have_fp || fp->pMethods->xRead(fp, out->data(), static_cast<int>(ps),
+                                          static_cast<sqlite3_int64>(page_no - 1) * ps) != SQLITE_OK)
+        return Status::Corruption(m.path, "cannot read freelist page " + std::to_string(page_no));
+      return Status::OK();
+    });
+  }
+  m.audit.reset();
+  if (accounted.ok()) {
+    m.check_result = "ok";
+    m.check_status = Status::OK();
+    info_.split_check = true;
+  } else {
+    m.check_status = RunQuickCheck(m.check_db, m.path, &m.check_result);
+  }
   info_.quick_check = m.check_result;
 }
 
 Status SqliteSource::WaitQuickCheck() {
   Impl& m = *impl_;
-  if (m.checker.joinable()) {
-    JoinCheck();
-  } else if (!m.check_done) {
-    if (!m.in_txn) return Status::InvalidArgument(m.path, "read transaction already ended");
-    m.check_status = RunQuickCheck(m.check_db ? m.check_db : m.db, m.path, &m.check_result);
-    m.check_done = true;
-    info_.quick_check = m.check_result;
+  if (m.check_done) return m.check_status;
+  if (!m.in_txn) return Status::InvalidArgument(m.path, "read transaction already ended");
+  if (m.checker.joinable() || m.checker2.joinable()) {
+    JoinCheckThreads();
+    if (m.split) SplitCheckVerdict();
+    return m.check_status;
   }
+  m.check_status = RunQuickCheck(m.check_db ? m.check_db : m.db, m.path, &m.check_result);
+  m.check_done = true;
+  info_.quick_check = m.check_result;
   return m.check_status;
 }
 
@@ -430,7 +567,11 @@ Status SqliteSource::StreamDirect(const PageFn& fn) {
     if (rc != SQLITE_OK)
       return Status::Corruption(m.path, "the file is shorter than its " + std::to_string(info_.page_count) +
                                             " pages, or unreadable (SQLite I/O code " + std::to_string(rc) + ")");
-    for (uint64_t i = 0; i < n; i++) QM_RETURN_IF_ERROR(fn(first + i, ByteView(buf.data() + i * ps, ps)));
+    for (uint64_t i = 0; i < n; i++) {
+      const ByteView page(buf.data() + i * ps, ps);
+      if (m.audit) m.audit->AddPage(first + i, page);  // the split check's page accounting
+      QM_RETURN_IF_ERROR(fn(first + i, page));
+    }
   }
   return Status::OK();
 }
@@ -492,7 +633,12 @@ Status SqliteSource::Stream(const PageFn& fn) {
 
 void SqliteSource::End() {
   if (!impl_ || !impl_->in_txn) return;
-  JoinCheck();  // its connection closes below
+  JoinCheckThreads();  // their connections close below
+  if (impl_->check_db2) {
+    sqlite3_exec(impl_->check_db2, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close_v2(impl_->check_db2);
+    impl_->check_db2 = nullptr;
+  }
   if (impl_->check_db) {
     sqlite3_exec(impl_->check_db, "COMMIT", nullptr, nullptr, nullptr);
     sqlite3_close_v2(impl_->check_db);

@@ -13,6 +13,7 @@
 #include "core/page_fingerprints.h"
 #include "store/ops/archiver.h"
 #include "store/ops/restorer.h"
+#include "store/ops/sqlite_source.h"
 #include "tests/support/test_util.h"
 
 namespace qm {
@@ -84,6 +85,15 @@ class ConcurrentWriterTest : public LiveDatabaseTest, public ::testing::WithPara
 
 TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
   const auto [wal, page_size] = GetParam();
+  // Every size takes the split check (per-table checks on two connections
+  // plus page accounting) where it applies, rollback mode, so it too runs
+  // against a live writer.
+  struct SplitAlways {
+    uint64_t old = SqliteSource::SplitCheckMinPages();
+    SplitAlways() { SqliteSource::SetSplitCheckMinPages(0); }
+    ~SplitAlways() { SqliteSource::SetSplitCheckMinPages(old); }
+  } split_always;
+  int split_checks = 0;
   const std::string db_path = src_ + "/data/quantmesh.db";
   {
     sqlite3* db = nullptr;
@@ -139,7 +149,14 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
     ASSERT_TRUE(b->errors.empty()) << b->errors[0].status.ToString();
     ASSERT_EQ(1u, b->databases.size());
     EXPECT_GE(b->databases[0].read_hold_ms, 0.0);
+    EXPECT_EQ("ok", b->databases[0].quick_check);
+    split_checks += b->databases[0].quick_check_split ? 1 : 0;
     snaps.push_back(b->snapshot_id);
+  }
+  if (wal) {
+    EXPECT_EQ(0, split_checks) << "WAL mode has one connection: checked whole";
+  } else {
+    EXPECT_GT(split_checks, 0) << "the split check ran under the writer";
   }
   kill(writer, SIGKILL);
   int status = 0;

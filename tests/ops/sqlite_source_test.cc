@@ -228,5 +228,99 @@ TEST(SqliteSourceCheckTest, ChecksStartedTogetherEachReportOnTheirOwnDatabase) {
   EXPECT_EQ(bad.ToString(), srcs[1]->WaitQuickCheck().ToString()) << "a second wait gives the same answer";
 }
 
+// Sets the split-check threshold for one scope.
+struct ScopedSplitCheck {
+  explicit ScopedSplitCheck(uint64_t pages) : old(SqliteSource::SplitCheckMinPages()) {
+    SqliteSource::SetSplitCheckMinPages(pages);
+  }
+  ~ScopedSplitCheck() { SqliteSource::SetSplitCheckMinPages(old); }
+  uint64_t old;
+};
+
+void MakeTables(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+  Exec(db,
+       "CREATE TABLE a(id INTEGER PRIMARY KEY, v TEXT NOT NULL); CREATE INDEX a_v ON a(v);"
+       "CREATE TABLE 'b c'(x, y BLOB); CREATE TABLE gone(z); BEGIN;");
+  for (int i = 0; i < 3000; i++) {
+    Exec(db, "INSERT INTO a(v) VALUES (hex(randomblob(30)))");
+    Exec(db, "INSERT INTO 'b c' VALUES (" + std::to_string(i) + ", randomblob(" +
+                 std::to_string(i % 5 == 0 ? 6000 : 20) + "))");
+    Exec(db, "INSERT INTO gone VALUES (randomblob(50))");
+  }
+  Exec(db, "COMMIT; DROP TABLE gone;");  // leaves a freelist
+  sqlite3_close(db);
+}
+
+Status CheckStreamed(const std::string& path, bool* split, std::string* verdict) {
+  QM_ASSIGN_OR_RETURN(auto src, SqliteSource::Open(path, 1000));
+  src->StartQuickCheck();
+  QM_RETURN_IF_ERROR(src->Stream([](uint64_t, ByteView) { return Status::OK(); }));
+  Status qc = src->WaitQuickCheck();
+  *split = src->info().split_check;
+  *verdict = src->info().quick_check;
+  return qc;
+}
+
+// A large enough database is checked per table on two connections plus the
+// page accounting of the streamed pages: "ok" for a healthy one (overflow
+// pages, an index, a freelist, a quoted table name).
+TEST(SqliteSourceSplitCheckTest, AHealthyDatabaseIsOkBySplitCheck) {
+  ScopedSplitCheck all(0);
+  TempDir dir;
+  const std::string path = dir.path() + "/ok.db";
+  MakeTables(path);
+  bool split = false;
+  std::string verdict;
+  Status s = CheckStreamed(path, &split, &verdict);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ("ok", verdict);
+  EXPECT_TRUE(split);
+  ScopedSplitCheck none(~uint64_t{0});
+  s = CheckStreamed(path, &split, &verdict);
+  EXPECT_TRUE(s.ok());
+  EXPECT_FALSE(split) << "below the threshold the check is whole";
+}
+
+// A page nothing uses passes every per-table check; the accounting finds it,
+// and the verdict is then SQLite's own full check, in its words.
+TEST(SqliteSourceSplitCheckTest, ALeakedPageIsFoundAndReportedInSqlitesWords) {
+  ScopedSplitCheck all(0);
+  TempDir dir;
+  const std::string path = dir.path() + "/leak.db";
+  MakeTables(path);
+  std::string bytes = ReadFileToString(path);
+  const uint32_t pages = static_cast<uint32_t>(bytes.size() / 4096);
+  bytes.append(4096, '\0');
+  for (int i = 0; i < 4; i++) bytes[28 + i] = static_cast<char>((pages + 1) >> (24 - 8 * i));
+  WriteStringToFile(path, bytes);
+  ASSERT_EQ("ok", QueryText(path, "PRAGMA quick_check(a)"));
+  bool split = true;
+  std::string verdict;
+  Status s = CheckStreamed(path, &split, &verdict);
+  EXPECT_EQ(Code::kCorruption, s.code()) << s.ToString();
+  EXPECT_FALSE(split);
+  EXPECT_NE(std::string::npos, verdict.find("is never used")) << verdict;
+}
+
+// Waiting without streaming every page (an interrupted copy) cannot prove
+// the accounting: the full check decides.
+TEST(SqliteSourceSplitCheckTest, WithoutTheWholeStreamTheFullCheckDecides) {
+  ScopedSplitCheck all(0);
+  TempDir dir;
+  const std::string path = dir.path() + "/part.db";
+  MakeTables(path);
+  auto src = SqliteSource::Open(path, 1000);
+  ASSERT_TRUE(src.ok());
+  (*src)->StartQuickCheck();
+  Status stopped =
+      (*src)->Stream([](uint64_t page_no, ByteView) { return page_no < 10 ? Status::OK() : Status::Aborted("stop"); });
+  EXPECT_FALSE(stopped.ok());
+  EXPECT_TRUE((*src)->WaitQuickCheck().ok());
+  EXPECT_EQ("ok", (*src)->info().quick_check);
+  EXPECT_FALSE((*src)->info().split_check);
+}
+
 }  // namespace
 }  // namespace qm
