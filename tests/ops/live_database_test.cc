@@ -21,27 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Query(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string out = "cannot open";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    out = "error";
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(st, 0);
-      out = t ? reinterpret_cast<const char*>(t) : "";
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return out;
-}
-
-void Exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  ASSERT_EQ(SQLITE_OK, sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err)) << (err ? err : "") << ": " << sql;
-}
-
 class LiveDatabaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -98,14 +77,14 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(db_path.c_str(), &db));
-    Exec(db, "PRAGMA page_size=" + std::to_string(page_size));
-    Exec(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
-    Exec(db,
-         "CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
-         "CREATE TABLE trades(id INTEGER PRIMARY KEY, account INTEGER, amount INTEGER, note TEXT);"
-         "CREATE INDEX trades_account ON trades(account);"
-         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100) "
-         "INSERT INTO accounts SELECT i, 1000 FROM n;");
+    ExecSql(db, "PRAGMA page_size=" + std::to_string(page_size));
+    ExecSql(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
+    ExecSql(db,
+            "CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
+            "CREATE TABLE trades(id INTEGER PRIMARY KEY, account INTEGER, amount INTEGER, note TEXT);"
+            "CREATE INDEX trades_account ON trades(account);"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100) "
+            "INSERT INTO accounts SELECT i, 1000 FROM n;");
     sqlite3_close(db);
   }
   const std::string script =
@@ -167,9 +146,9 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
     const std::string out = RestoreTo(id);
     const std::string db = out + "/data/quantmesh.db";
     EXPECT_FALSE(fs::exists(db + "-wal")) << "a restored database stands alone";
-    EXPECT_EQ("ok", Query(db, "PRAGMA integrity_check")) << id.ShortHex();
-    EXPECT_EQ("100000", Query(db, "SELECT sum(balance) FROM accounts")) << id.ShortHex();
-    trades_seen.push_back(std::stoull(Query(db, "SELECT count(*) FROM trades")));
+    EXPECT_EQ("ok", QuerySqlite(db, "PRAGMA integrity_check")) << id.ShortHex();
+    EXPECT_EQ("100000", QuerySqlite(db, "SELECT sum(balance) FROM accounts")) << id.ShortHex();
+    trades_seen.push_back(std::stoull(QuerySqlite(db, "SELECT count(*) FROM trades")));
     fs::remove_all(out);
   }
   EXPECT_GT(trades_seen.back(), trades_seen.front()) << "the writer really was writing during the backups";
@@ -203,15 +182,15 @@ TEST_F(LiveDatabaseTest, CommitsStillOnlyInTheWalAreInTheSnapshot) {
   const std::string path = src_ + "/logs.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  Exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
-  Exec(db, "CREATE TABLE logs(id INTEGER PRIMARY KEY, msg TEXT)");
-  for (int i = 0; i < 300; i++) Exec(db, "INSERT INTO logs(msg) VALUES ('line " + std::to_string(i) + "')");
+  ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
+  ExecSql(db, "CREATE TABLE logs(id INTEGER PRIMARY KEY, msg TEXT)");
+  for (int i = 0; i < 300; i++) ExecSql(db, "INSERT INTO logs(msg) VALUES ('line " + std::to_string(i) + "')");
   ASSERT_GT(fs::file_size(path + "-wal"), 0u);
   auto b = DoBackup();
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   const std::string out = RestoreTo(b->snapshot_id);
-  EXPECT_EQ("300", Query(out + "/logs.db", "SELECT count(*) FROM logs"));
-  EXPECT_EQ("ok", Query(out + "/logs.db", "PRAGMA integrity_check"));
+  EXPECT_EQ("300", QuerySqlite(out + "/logs.db", "SELECT count(*) FROM logs"));
+  EXPECT_EQ("ok", QuerySqlite(out + "/logs.db", "PRAGMA integrity_check"));
   EXPECT_GT(fs::file_size(path + "-wal"), 0u) << "qm-snap never checkpoints the live database";
   sqlite3_close(db);
 }
@@ -225,15 +204,15 @@ TEST_F(LiveDatabaseTest, ACommittedChangeIsNeverSkippedInEitherJournalMode) {
     fs::remove(path + "-shm");
     sqlite3* db = nullptr;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-    Exec(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
-    Exec(db, "CREATE TABLE users(id INTEGER PRIMARY KEY, pw TEXT); INSERT INTO users VALUES (1, 'v0');");
+    ExecSql(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
+    ExecSql(db, "CREATE TABLE users(id INTEGER PRIMARY KEY, pw TEXT); INSERT INTO users VALUES (1, 'v0');");
     for (int i = 1; i <= 6; i++) {
       auto b = DoBackup();
       ASSERT_TRUE(b.ok()) << b.status().ToString();
       const std::string out = RestoreTo(b->snapshot_id);
-      EXPECT_EQ("v" + std::to_string(i - 1), Query(out + "/data/auth.db", "SELECT pw FROM users WHERE id = 1"));
+      EXPECT_EQ("v" + std::to_string(i - 1), QuerySqlite(out + "/data/auth.db", "SELECT pw FROM users WHERE id = 1"));
       // Same-size, in-place change right after the backup's stats.
-      Exec(db, "UPDATE users SET pw = 'v" + std::to_string(i) + "' WHERE id = 1");
+      ExecSql(db, "UPDATE users SET pw = 'v" + std::to_string(i) + "' WHERE id = 1");
     }
     sqlite3_close(db);
   }
@@ -265,7 +244,7 @@ TEST_F(LiveDatabaseTest, OneChangedRowRewritesOnlyAFewChunkListBlocks) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-    Exec(db, "UPDATE trades SET v = 'changed' WHERE id = 100000");
+    ExecSql(db, "UPDATE trades SET v = 'changed' WHERE id = 100000");
     sqlite3_close(db);
   }
   auto second = DoBackup();
@@ -311,8 +290,8 @@ TEST_F(LiveDatabaseTest, UnchangedPagesAreReusedByFingerprintAndChangedOnesAreSt
     SCOPED_TRACE(round);
     sqlite3* db = nullptr;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-    Exec(db, "UPDATE trades SET v = 'round " + std::to_string(round) +
-                 "' WHERE id = " + std::to_string(1000 + round * 20000));
+    ExecSql(db, "UPDATE trades SET v = 'round " + std::to_string(round) +
+                    "' WHERE id = " + std::to_string(1000 + round * 20000));
     sqlite3_close(db);
     auto b = DoBackup();
     ASSERT_TRUE(b.ok()) << b.status().ToString();
@@ -338,7 +317,7 @@ TEST_F(LiveDatabaseTest, UnchangedPagesAreReusedByFingerprintAndChangedOnesAreSt
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-    Exec(db, "UPDATE trades SET v = 'after junk' WHERE id = 7");
+    ExecSql(db, "UPDATE trades SET v = 'after junk' WHERE id = 7");
     sqlite3_close(db);
   }
   auto b = DoBackup();
@@ -369,7 +348,7 @@ TEST_F(LiveDatabaseTest, UnchangedPagesAreReusedByFingerprintAndChangedOnesAreSt
     WriteStringToFile(cache_file, bytes);
     sqlite3* db = nullptr;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-    Exec(db, "UPDATE trades SET v = 'damage " + std::to_string(damage) + "' WHERE id = 9");
+    ExecSql(db, "UPDATE trades SET v = 'damage " + std::to_string(damage) + "' WHERE id = 9");
     sqlite3_close(db);
     auto d = DoBackup();
     ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -415,7 +394,7 @@ TEST_F(LiveDatabaseTest, CorruptDatabasesAreClearErrorsAndTheRestIsStillTaken) {
   EXPECT_NE(0u, b->record.flags & kSnapshotPartial);
   const std::string out = RestoreTo(b->snapshot_id);
   EXPECT_EQ(good, ReadFileToString(out + "/data/auth.db"));
-  EXPECT_EQ("ok", Query(out + "/data/webauthn.db", "PRAGMA integrity_check"));
+  EXPECT_EQ("ok", QuerySqlite(out + "/data/webauthn.db", "PRAGMA integrity_check"));
   EXPECT_TRUE(fs::exists(out + "/config.yaml"));
   EXPECT_FALSE(fs::exists(out + "/logs.db"));
 }

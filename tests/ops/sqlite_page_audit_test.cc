@@ -16,42 +16,18 @@
 namespace qm {
 namespace {
 
-void Exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  ASSERT_EQ(SQLITE_OK, sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err)) << sql << ": " << (err ? err : "");
-  sqlite3_free(err);
-}
-
-std::string Query(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(SQLITE_OK, sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr));
-  sqlite3_stmt* st = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      if (!out.empty()) out += "\n";
-      const unsigned char* t = sqlite3_column_text(st, 0);
-      out += t ? reinterpret_cast<const char*>(t) : "";
-    }
-  } else {
-    out = std::string("error: ") + sqlite3_errmsg(db);
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
-}
-
 // Audits the file at `path` as a backup would: every page streamed, roots
 // from sqlite_schema, trunks read from the same bytes.
 Status Audit(const std::string& path) {
   const std::string bytes = ReadFileToString(path);
-  auto audit = SqlitePageAudit::Start(AsBytes(bytes.substr(0, 100)), std::stoull(Query(path, "PRAGMA page_count")));
+  auto audit =
+      SqlitePageAudit::Start(AsBytes(bytes.substr(0, 100)), std::stoull(QuerySqlite(path, "PRAGMA page_count")));
   if (!audit.ok()) return audit.status();
   const uint32_t ps = audit->page_size();
   const uint64_t pages = bytes.size() / ps;
   for (uint64_t p = 1; p <= pages; p++) audit->AddPage(p, AsBytes(bytes.substr((p - 1) * ps, ps)));
   std::vector<uint32_t> roots;
-  const std::string list = Query(path, "SELECT rootpage FROM sqlite_schema WHERE rootpage > 0");
+  const std::string list = QuerySqlite(path, "SELECT rootpage FROM sqlite_schema WHERE rootpage > 0");
   size_t i = 0;
   while (i < list.size()) {
     size_t j = list.find('\n', i);
@@ -73,27 +49,27 @@ Status Audit(const std::string& path) {
 void MakeShapes(const std::string& path, int page_size) {
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  Exec(db, "PRAGMA page_size=" + std::to_string(page_size) + "; PRAGMA journal_mode=DELETE;");
-  Exec(db,
-       "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL, big BLOB);"
-       "CREATE INDEX t_k ON t(k); CREATE TABLE w(a TEXT PRIMARY KEY, b INTEGER) WITHOUT ROWID;"
-       "CREATE TABLE gone(x);");
-  Exec(db, "BEGIN");
-  Exec(db,
-       "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 3000) "
-       "INSERT INTO t(k, big) SELECT hex(randomblob(1 + i % 40)), "
-       "CASE WHEN i % 7 = 0 THEN randomblob(i * 3) ELSE NULL END FROM c");
-  Exec(db,
-       "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 40) "
-       "INSERT INTO t(k) SELECT hex(randomblob(900 + i * 40)) FROM c");  // overflowing index keys
-  Exec(db,
-       "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 2000) "
-       "INSERT INTO w SELECT hex(randomblob(12)) || i, i FROM c");
-  Exec(db,
-       "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 4000) "
-       "INSERT INTO gone SELECT randomblob(100) FROM c");
-  Exec(db, "COMMIT");
-  Exec(db, "DROP TABLE gone; DELETE FROM t WHERE id % 5 = 0;");  // a freelist
+  ExecSql(db, "PRAGMA page_size=" + std::to_string(page_size) + "; PRAGMA journal_mode=DELETE;");
+  ExecSql(db,
+          "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL, big BLOB);"
+          "CREATE INDEX t_k ON t(k); CREATE TABLE w(a TEXT PRIMARY KEY, b INTEGER) WITHOUT ROWID;"
+          "CREATE TABLE gone(x);");
+  ExecSql(db, "BEGIN");
+  ExecSql(db,
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 3000) "
+          "INSERT INTO t(k, big) SELECT hex(randomblob(1 + i % 40)), "
+          "CASE WHEN i % 7 = 0 THEN randomblob(i * 3) ELSE NULL END FROM c");
+  ExecSql(db,
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 40) "
+          "INSERT INTO t(k) SELECT hex(randomblob(900 + i * 40)) FROM c");  // overflowing index keys
+  ExecSql(db,
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 2000) "
+          "INSERT INTO w SELECT hex(randomblob(12)) || i, i FROM c");
+  ExecSql(db,
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 4000) "
+          "INSERT INTO gone SELECT randomblob(100) FROM c");
+  ExecSql(db, "COMMIT");
+  ExecSql(db, "DROP TABLE gone; DELETE FROM t WHERE id % 5 = 0;");  // a freelist
   sqlite3_close(db);
 }
 
@@ -103,8 +79,8 @@ TEST(SqlitePageAuditTest, HealthyDatabasesOfEveryShapePassAsTheyPassQuickCheck) 
     SCOPED_TRACE(ps);
     const std::string path = dir.path() + "/shapes" + std::to_string(ps) + ".db";
     MakeShapes(path, ps);
-    ASSERT_EQ("ok", Query(path, "PRAGMA quick_check"));
-    ASSERT_NE("0", Query(path, "PRAGMA freelist_count")) << "the shape includes a freelist";
+    ASSERT_EQ("ok", QuerySqlite(path, "PRAGMA quick_check"));
+    ASSERT_NE("0", QuerySqlite(path, "PRAGMA freelist_count")) << "the shape includes a freelist";
     Status s = Audit(path);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
@@ -155,10 +131,10 @@ TEST(SqlitePageAuditTest, DamageOnlyTheAccountingSeesIsFound) {
     WriteStringToFile(path, bytes);
     if (c.tables_pass) {
       for (const char* table : {"t", "w", "sqlite_schema"}) {
-        EXPECT_EQ("ok", Query(path, std::string("PRAGMA quick_check(") + table + ")")) << table;
+        EXPECT_EQ("ok", QuerySqlite(path, std::string("PRAGMA quick_check(") + table + ")")) << table;
       }
     }
-    EXPECT_NE("ok", Query(path, "PRAGMA quick_check"));
+    EXPECT_NE("ok", QuerySqlite(path, "PRAGMA quick_check"));
     Status s = Audit(path);
     EXPECT_EQ(Code::kCorruption, s.code()) << s.ToString();
   }
@@ -169,7 +145,7 @@ TEST(SqlitePageAuditTest, AutoVacuumIsNotSupportedAndBadHeadersAreRefused) {
   const std::string path = dir.path() + "/av.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  Exec(db, "PRAGMA auto_vacuum=FULL; CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+  ExecSql(db, "PRAGMA auto_vacuum=FULL; CREATE TABLE t(x); INSERT INTO t VALUES (1);");
   sqlite3_close(db);
   EXPECT_EQ(Code::kNotSupported, Audit(path).code());
   EXPECT_FALSE(SqlitePageAudit::Start(AsBytes(std::string(100, 'x')), 10).ok());
@@ -186,7 +162,7 @@ TEST(SqlitePageAuditTest, UnparsableOrMissingPagesFailTheAudit) {
   const std::string path = dir.path() + "/g.db";
   MakeShapes(path, 4096);
   std::string bytes = ReadFileToString(path);
-  const std::string leaf = Query(path, "SELECT pageno FROM dbstat WHERE name='t' AND pagetype='leaf' LIMIT 1");
+  const std::string leaf = QuerySqlite(path, "SELECT pageno FROM dbstat WHERE name='t' AND pagetype='leaf' LIMIT 1");
   ASSERT_FALSE(leaf.empty());
   bytes[(std::stoul(leaf) - 1) * 4096] = 0x77;  // not a page type
   WriteStringToFile(path, bytes);

@@ -14,25 +14,6 @@
 namespace qm {
 namespace {
 
-void Exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  ASSERT_EQ(SQLITE_OK, sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err)) << (err ? err : "") << " in " << sql;
-}
-
-std::string QueryText(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* st = nullptr;
-  std::string out = "error";
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-    const unsigned char* t = sqlite3_column_text(st, 0);
-    out = t ? reinterpret_cast<const char*>(t) : "";
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
-}
-
 // Captures `path` into one string of pages.
 Result<std::string> Capture(const std::string& path, SqliteStateInfo* info = nullptr) {
   QM_ASSIGN_OR_RETURN(auto src, SqliteSource::Open(path, 1000));
@@ -62,15 +43,15 @@ TEST_P(SqliteSourceTest, AQuiescentDatabaseIsCapturedByteForByte) {
   const std::string path = dir.path() + "/q.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  Exec(db, "PRAGMA page_size=" + std::to_string(page_size));
-  Exec(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
-  Exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX tv ON t(v);");
-  Exec(db, "BEGIN");
+  ExecSql(db, "PRAGMA page_size=" + std::to_string(page_size));
+  ExecSql(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
+  ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX tv ON t(v);");
+  ExecSql(db, "BEGIN");
   // Far more pages than the sink's 1 MiB page cache holds.
-  Exec(db,
-       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 20000) "
-       "INSERT INTO t(v) SELECT hex(randomblob(60)) FROM n");
-  Exec(db, "COMMIT");
+  ExecSql(db,
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 20000) "
+          "INSERT INTO t(v) SELECT hex(randomblob(60)) FROM n");
+  ExecSql(db, "COMMIT");
   sqlite3_close(db);  // checkpoints: the file alone holds everything
   SqliteStateInfo info;
   auto image = Capture(path, &info);
@@ -98,17 +79,17 @@ TEST(SqliteSourceWalTest, CommitsThatLiveOnlyInTheWalAreCaptured) {
   const std::string path = dir.path() + "/w.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  Exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
-  Exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
-  for (int i = 0; i < 200; i++) Exec(db, "INSERT INTO t(v) VALUES ('row" + std::to_string(i) + "')");
+  ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
+  ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+  for (int i = 0; i < 200; i++) ExecSql(db, "INSERT INTO t(v) VALUES ('row" + std::to_string(i) + "')");
   // The writer stays open: nothing has been checkpointed into the file.
   ASSERT_LE(ReadFileToString(path).size(), 4096u * 2);
   auto image = Capture(path);
   ASSERT_TRUE(image.ok()) << image.status().ToString();
   const std::string copy = dir.path() + "/copy.db";
   WriteStringToFile(copy, *image);  // alone, without a -wal beside it
-  EXPECT_EQ("ok", QueryText(copy, "PRAGMA integrity_check"));
-  EXPECT_EQ("200", QueryText(copy, "SELECT count(*) FROM t"));
+  EXPECT_EQ("ok", QuerySqlite(copy, "PRAGMA integrity_check"));
+  EXPECT_EQ("200", QuerySqlite(copy, "SELECT count(*) FROM t"));
   // The source's -wal is still there: qm-snap never checkpoints.
   EXPECT_TRUE(std::ifstream(path + "-wal").good());
   EXPECT_GT(ReadFileToString(path + "-wal").size(), 0u);
@@ -126,10 +107,10 @@ TEST(SqliteSourceErrorTest, GarbageAndTruncatedDatabasesAreClearErrorsNamingTheF
   const std::string good = dir.path() + "/good.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(good.c_str(), &db));
-  Exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
-  Exec(db, "BEGIN");
-  for (int i = 0; i < 2000; i++) Exec(db, "INSERT INTO t(v) VALUES (hex(randomblob(50)))");
-  Exec(db, "COMMIT");
+  ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+  ExecSql(db, "BEGIN");
+  for (int i = 0; i < 2000; i++) ExecSql(db, "INSERT INTO t(v) VALUES (hex(randomblob(50)))");
+  ExecSql(db, "COMMIT");
   sqlite3_close(db);
   const std::string truncated = dir.path() + "/truncated.db";
   std::string bytes = ReadFileToString(good);
@@ -146,12 +127,12 @@ TEST(SqliteSourceErrorTest, ADatabaseLockedPastTheTimeoutIsLocked) {
   const std::string path = dir.path() + "/l.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  Exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
-  Exec(db, "BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);");
+  ExecSql(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+  ExecSql(db, "BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);");
   auto src = SqliteSource::Open(path, 200);
   ASSERT_FALSE(src.ok());
   EXPECT_EQ(Code::kLocked, src.status().code()) << src.status().ToString();
-  Exec(db, "COMMIT");
+  ExecSql(db, "COMMIT");
   sqlite3_close(db);
 }
 
@@ -166,8 +147,8 @@ TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState)
     const std::string path = dir.path() + (wal ? "/w.db" : "/r.db");
     sqlite3* db = nullptr;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-    Exec(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
-    Exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+    ExecSql(db, std::string("PRAGMA journal_mode=") + (wal ? "WAL" : "DELETE"));
+    ExecSql(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
     sqlite3_busy_timeout(db, 100);
     auto src = SqliteSource::Open(path, 1000);
     ASSERT_TRUE(src.ok()) << src.status().ToString();
@@ -187,7 +168,7 @@ TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState)
     const int rc = sqlite3_exec(db, "INSERT INTO t VALUES (2)", nullptr, nullptr, nullptr);
     EXPECT_EQ(wal ? SQLITE_OK : SQLITE_BUSY, rc);
     (*src)->End();
-    Exec(db, "INSERT INTO t VALUES (3)");
+    ExecSql(db, "INSERT INTO t VALUES (3)");
     sqlite3_close(db);
   }
 }
@@ -200,9 +181,9 @@ TEST(SqliteSourceCheckTest, ChecksStartedTogetherEachReportOnTheirOwnDatabase) {
   for (const auto& path : paths) {
     sqlite3* db = nullptr;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-    Exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); BEGIN;");
-    for (int i = 0; i < 3000; i++) Exec(db, "INSERT INTO t(v) VALUES (hex(randomblob(60)))");
-    Exec(db, "COMMIT");
+    ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); BEGIN;");
+    for (int i = 0; i < 3000; i++) ExecSql(db, "INSERT INTO t(v) VALUES (hex(randomblob(60)))");
+    ExecSql(db, "COMMIT");
     sqlite3_close(db);
   }
   std::string bytes = ReadFileToString(paths[1]);
@@ -240,16 +221,16 @@ struct ScopedSplitCheck {
 void MakeTables(const std::string& path) {
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  Exec(db,
-       "CREATE TABLE a(id INTEGER PRIMARY KEY, v TEXT NOT NULL); CREATE INDEX a_v ON a(v);"
-       "CREATE TABLE 'b c'(x, y BLOB); CREATE TABLE gone(z); BEGIN;");
+  ExecSql(db,
+          "CREATE TABLE a(id INTEGER PRIMARY KEY, v TEXT NOT NULL); CREATE INDEX a_v ON a(v);"
+          "CREATE TABLE 'b c'(x, y BLOB); CREATE TABLE gone(z); BEGIN;");
   for (int i = 0; i < 3000; i++) {
-    Exec(db, "INSERT INTO a(v) VALUES (hex(randomblob(30)))");
-    Exec(db, "INSERT INTO 'b c' VALUES (" + std::to_string(i) + ", randomblob(" +
-                 std::to_string(i % 5 == 0 ? 6000 : 20) + "))");
-    Exec(db, "INSERT INTO gone VALUES (randomblob(50))");
+    ExecSql(db, "INSERT INTO a(v) VALUES (hex(randomblob(30)))");
+    ExecSql(db, "INSERT INTO 'b c' VALUES (" + std::to_string(i) + ", randomblob(" +
+                    std::to_string(i % 5 == 0 ? 6000 : 20) + "))");
+    ExecSql(db, "INSERT INTO gone VALUES (randomblob(50))");
   }
-  Exec(db, "COMMIT; DROP TABLE gone;");  // leaves a freelist
+  ExecSql(db, "COMMIT; DROP TABLE gone;");  // leaves a freelist
   sqlite3_close(db);
 }
 
@@ -295,7 +276,7 @@ TEST(SqliteSourceSplitCheckTest, ALeakedPageIsFoundAndReportedInSqlitesWords) {
   bytes.append(4096, '\0');
   for (int i = 0; i < 4; i++) bytes[28 + i] = static_cast<char>((pages + 1) >> (24 - 8 * i));
   WriteStringToFile(path, bytes);
-  ASSERT_EQ("ok", QueryText(path, "PRAGMA quick_check(a)"));
+  ASSERT_EQ("ok", QuerySqlite(path, "PRAGMA quick_check(a)"));
   bool split = true;
   std::string verdict;
   Status s = CheckStreamed(path, &split, &verdict);

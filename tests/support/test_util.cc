@@ -120,6 +120,36 @@ void MakeSqliteDatabase(const std::string& path, int rows, uint64_t seed) {
   sqlite3_close(db);
 }
 
+void ExecSql(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK)
+    ADD_FAILURE() << (err ? err : sqlite3_errmsg(db)) << " in " << sql;
+  sqlite3_free(err);
+}
+
+std::string QuerySqlite(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << path;
+    sqlite3_close(db);
+    return "cannot open";
+  }
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      if (!out.empty()) out += "\n";
+      const unsigned char* t = sqlite3_column_text(st, 0);
+      out += t ? reinterpret_cast<const char*>(t) : "";
+    }
+  } else {
+    out = std::string("error: ") + sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
 ShellResult RunShell(const std::string& command) {
   TempDir tmp;
   const std::string cmd = "(" + command + ") >" + tmp.path() + "/o 2>" + tmp.path() + "/e";

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+struct sqlite3;
+
 namespace qm {
 
 // A fresh directory ($TMPDIR or /tmp, "qm-test-XXXXXX", mode 0700) that is
@@ -40,6 +42,15 @@ std::map<std::string, std::string> FilesUnder(const std::string& dir);
 // Creates a SQLite database at `path` (rollback journal, closed) holding a
 // table of `rows` rows of pseudo-random text, deterministic from `seed`.
 void MakeSqliteDatabase(const std::string& path, int rows, uint64_t seed);
+
+// Runs `sql` (any number of statements) on an open connection; a failure is
+// reported with ADD_FAILURE(), naming the statement.
+void ExecSql(sqlite3* db, const std::string& sql);
+
+// Opens `path` read-only and runs `sql`: the first column of every row, as
+// text, joined by newlines ("ok" for a healthy PRAGMA quick_check). "cannot
+// open" (with ADD_FAILURE()) or "error: <message>" when it cannot run.
+std::string QuerySqlite(const std::string& path, const std::string& sql);
 
 // `n` pseudo-random bytes, the same for the same (n, seed) on every platform
 // and run (SplitMix64; no std:: distribution, whose output is unspecified).
