@@ -213,6 +213,17 @@ Status SqliteError(sqlite3* db, int rc, const std::string& path, const std::stri
   }
 }
 
+// Reads `n` bytes at `offset` of `db`'s main database file through SQLite's
+// own file handle (opening and closing another descriptor on the file would
+// drop this process's POSIX locks on it). A SQLite result code;
+// SQLITE_NOTFOUND when the connection has no file handle.
+int ReadMainFile(sqlite3* db, void* out, int n, sqlite3_int64 offset) {
+  sqlite3_file* fp = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) != SQLITE_OK || !fp || !fp->pMethods)
+    return SQLITE_NOTFOUND;
+  return fp->pMethods->xRead(fp, out, n, offset);
+}
+
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
@@ -338,11 +349,7 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   sqlite3_finalize(st);
   // The source's header as SQLite's own VFS reads it, inside the read
   // transaction: its change counter is put back into the copy's page 1.
-  sqlite3_file* fp = nullptr;
-  if (sqlite3_file_control(m.db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) == SQLITE_OK && fp && fp->pMethods &&
-      fp->pMethods->xRead(fp, m.header, sizeof(m.header), 0) == SQLITE_OK) {
-    m.have_header = true;
-  }
+  m.have_header = ReadMainFile(m.db, m.header, sizeof(m.header), 0) == SQLITE_OK;
   int64_t schema_version = 0;
   QM_RETURN_IF_ERROR(int_pragma("PRAGMA schema_version", &schema_version));
   m.schema_version = static_cast<uint32_t>(schema_version);
@@ -381,9 +388,7 @@ sqlite3* OpenSameState(const std::string& path, uint64_t page_count, const uint8
             sqlite3_step(st) == SQLITE_ROW && static_cast<uint64_t>(sqlite3_column_int64(st, 0)) == page_count;
   sqlite3_finalize(st);
   uint8_t own[100];
-  sqlite3_file* fp = nullptr;
-  ok = ok && sqlite3_file_control(c, "main", SQLITE_FCNTL_FILE_POINTER, &fp) == SQLITE_OK && fp && fp->pMethods &&
-       fp->pMethods->xRead(fp, own, sizeof(own), 0) == SQLITE_OK && std::memcmp(own + 24, header + 24, 4) == 0;
+  ok = ok && ReadMainFile(c, own, sizeof(own), 0) == SQLITE_OK && std::memcmp(own + 24, header + 24, 4) == 0;
   if (!ok) {
     sqlite3_close_v2(c);
     return nullptr;
@@ -496,8 +501,9 @@ void SqliteSource::JoinCheckThreads() {
   if (!m.checker.joinable() && !m.checker2.joinable()) return;
   if (m.checker.joinable()) m.checker.join();
   if (m.checker2.joinable()) m.checker2.join();
+  if (m.split) return;  // done only once SplitCheckVerdict has decided
   m.check_done = true;
-  if (!m.split) info_.quick_check = m.check_result;
+  info_.quick_check = m.check_result;
 }
 
 // Every per-table check passed and every page is accounted for: that is the
@@ -506,19 +512,17 @@ void SqliteSource::SplitCheckVerdict() {
   Impl& m = *impl_;
   Status accounted = Status::Corruption(m.path, "a per-table check failed");
   if (m.split_failure.empty()) {
-    sqlite3_file* fp = nullptr;
-    const bool have_fp =
-        sqlite3_file_control(m.db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) == SQLITE_OK && fp && fp->pMethods;
     const uint32_t ps = info_.page_size;
     accounted = m.audit->Finish(m.roots, [&](uint32_t page_no, Bytes* out) -> Status {
       out->resize(ps);
-      if (!have_fp || fp->pMethods->xRead(fp, out->data(), static_cast<int>(ps),
-                                          static_cast<sqlite3_int64>(page_no - 1) * ps) != SQLITE_OK)
+      if (ReadMainFile(m.db, out->data(), static_cast<int>(ps), static_cast<sqlite3_int64>(page_no - 1) * ps) !=
+          SQLITE_OK)
         return Status::Corruption(m.path, "cannot read freelist page " + std::to_string(page_no));
       return Status::OK();
     });
   }
   m.audit.reset();
+  m.check_done = true;
   if (accounted.ok()) {
     m.check_result = "ok";
     m.check_status = Status::OK();

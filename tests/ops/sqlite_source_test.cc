@@ -303,5 +303,22 @@ TEST(SqliteSourceSplitCheckTest, WithoutTheWholeStreamTheFullCheckDecides) {
   EXPECT_FALSE((*src)->info().split_check);
 }
 
+// Ending the transaction before waiting leaves a split check without a
+// verdict: waiting then is an error, never an "ok" nobody decided.
+TEST(SqliteSourceSplitCheckTest, WaitingAfterEndIsAnErrorNotAnOk) {
+  ScopedSplitCheck all(0);
+  TempDir dir;
+  const std::string path = dir.path() + "/end.db";
+  MakeTables(path);
+  auto src = SqliteSource::Open(path, 1000);
+  ASSERT_TRUE(src.ok());
+  (*src)->StartQuickCheck();
+  ASSERT_TRUE((*src)->Stream([](uint64_t, ByteView) { return Status::OK(); }).ok());
+  (*src)->End();
+  Status late = (*src)->WaitQuickCheck();
+  EXPECT_EQ(Code::kInvalidArgument, late.code()) << late.ToString();
+  EXPECT_EQ("", (*src)->info().quick_check);
+}
+
 }  // namespace
 }  // namespace qm
