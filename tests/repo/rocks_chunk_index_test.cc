@@ -25,6 +25,23 @@ Hash256 IdOf(int session, int i) {
   return Sha256(AsBytes("s" + std::to_string(session) + "/" + std::to_string(i)));
 }
 
+Hash256 PackOf(int session) {
+  return Sha256(AsBytes("pack" + std::to_string(session)));
+}
+
+// `keys` blobs of 100 bytes, one after another, as one session's pack adds.
+std::vector<PackEntry> EntriesOf(int session, int keys) {
+  std::vector<PackEntry> entries;
+  for (int i = 0; i < keys; i++) {
+    PackEntry e;
+    e.id = IdOf(session, i);
+    e.offset = 8 + 100u * i;
+    e.stored_len = e.raw_len = 100;
+    entries.push_back(e);
+  }
+  return entries;
+}
+
 // Every session flushes (threshold 0), so each leaves a level-0 file; without
 // the close-time compaction they pile up until RocksDB stalls, then stops,
 // all writes.
@@ -37,15 +54,7 @@ TEST(RocksChunkIndexTest, LevelZeroFilesDoNotPileUpOverManyShortSessions) {
   for (int s = 0; s < kSessions; s++) {
     auto index = OpenRocksChunkIndex(path, options);
     ASSERT_TRUE(index.ok()) << index.status().ToString();
-    std::vector<PackEntry> entries;
-    for (int i = 0; i < 200; i++) {
-      PackEntry e;
-      e.id = IdOf(s, i);
-      e.offset = 8 + 100u * i;
-      e.stored_len = e.raw_len = 100;
-      entries.push_back(e);
-    }
-    ASSERT_TRUE((*index)->AddPack(Sha256(AsBytes("pack" + std::to_string(s))), entries).ok());
+    ASSERT_TRUE((*index)->AddPack(PackOf(s), EntriesOf(s, 200)).ok());
     ASSERT_TRUE((*index)->Sync().ok());
     index->reset();  // close
     EXPECT_LE(CountTables(path), 4u) << "after session " << s;
@@ -57,7 +66,7 @@ TEST(RocksChunkIndexTest, LevelZeroFilesDoNotPileUpOverManyShortSessions) {
     auto loc = (*index)->Lookup(IdOf(s, 199));
     ASSERT_TRUE(loc.ok());
     ASSERT_TRUE(loc->has_value()) << "session " << s;
-    EXPECT_EQ((*loc)->pack, Sha256(AsBytes("pack" + std::to_string(s))));
+    EXPECT_EQ((*loc)->pack, PackOf(s));
   }
 }
 
@@ -94,15 +103,7 @@ TEST(RocksChunkIndexTest, AnHourlySizedSessionFlushesAndAOneKeySessionDoesNot) {
   auto session = [&](int s, int keys) {
     auto index = OpenRocksChunkIndex(path, /*read_only=*/false);
     ASSERT_TRUE(index.ok()) << index.status().ToString();
-    std::vector<PackEntry> entries;
-    for (int i = 0; i < keys; i++) {
-      PackEntry e;
-      e.id = IdOf(s, i);
-      e.offset = 8 + 100u * i;
-      e.stored_len = e.raw_len = 100;
-      entries.push_back(e);
-    }
-    ASSERT_TRUE((*index)->AddPack(Sha256(AsBytes("pack" + std::to_string(s))), entries).ok());
+    ASSERT_TRUE((*index)->AddPack(PackOf(s), EntriesOf(s, keys)).ok());
     ASSERT_TRUE((*index)->Sync().ok());
   };
   session(0, 1);
