@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that #include lines point one way: core <- store/io <- store/repo <- store/ops <- cli,
-# with store/remote (the S3 client) beside store/io: core <- store/remote <- store/ops,
+# with store/remote (the S3 client) above store/io: core <- store/io <- store/remote <- store/ops,
 # and store/mount (the FUSE adapter, an OS boundary like store/io) on top: store/ops <- store/mount <- cli,
 # and that only store/io and store/remote include the OS headers that do I/O. Exit 1 names every violation.
 set -u
@@ -16,7 +16,7 @@ check() {  # dir, forbidden include prefixes...
 }
 check core store/ cli/
 check store/io store/repo store/ops store/remote store/mount cli/
-check store/remote store/io store/repo store/ops store/mount cli/
+check store/remote store/repo store/ops store/mount cli/
 check store/repo store/ops store/remote store/mount cli/
 check store/ops store/mount cli/
 check store/mount cli/
@@ -29,6 +29,9 @@ for dir in core store/repo store/ops cli; do
   hits=$(grep -rnE '#include <(fcntl\.h|unistd\.h|sys/stat\.h|dirent\.h|sys/file\.h)>' "$dir" --include='*.h' --include='*.cc' 2>/dev/null)
   if [ -n "$hits" ]; then echo "OS I/O header outside store/io in $dir:"; echo "$hits"; fail=1; fi
 done
+# Libraries are loaded at run time only through store/io/dynamic_library.h.
+hits=$(grep -rnE '#include <dlfcn\.h>' core store/repo store/remote store/ops store/mount cli --include='*.h' --include='*.cc' 2>/dev/null)
+if [ -n "$hits" ]; then echo "dlopen outside store/io:"; echo "$hits"; fail=1; fi
 # core links no database library.
 hits=$(grep -rnE '#include [<"](rocksdb|sqlite3)' core 2>/dev/null)
 if [ -n "$hits" ]; then echo "core must not use RocksDB or SQLite:"; echo "$hits"; fail=1; fi

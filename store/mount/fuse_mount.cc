@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/mount/fuse_binding.h"
+
 namespace qm {
 namespace {
 
@@ -113,6 +115,8 @@ Status ServeFuse(SnapshotFs* fs, const std::string& mountpoint, const std::funct
     return Status::NotSupported("mount at " + mountpoint,
                                 "FUSE is not available here: /dev/fuse is missing (load the fuse module, or give the "
                                 "container --device /dev/fuse)");
+
+  QM_RETURN_IF_ERROR(FuseLoaded());
 
   struct fuse_operations ops;
   std::memset(&ops, 0, sizeof(ops));

@@ -11,6 +11,7 @@
 #include "core/json_value.h"
 #include "core/path.h"
 #include "core/time_format.h"
+#include "store/ops/libarchive_binding.h"
 #include "store/ops/sqlite_check.h"
 
 namespace qm {
@@ -259,6 +260,7 @@ Result<ArchiveReport> Reader::Run() {
   if (dot == std::string::npos || dot == 0)
     return Status::InvalidArgument(path, "not a NAME.tar.gz, NAME.tar.zst or NAME.tar.xz archive");
   report_.name = top_ = base.substr(0, dot);
+  QM_RETURN_IF_ERROR(LibarchiveLoaded());
 
   QM_ASSIGN_OR_RETURN(FileInfo info, env_->Stat(path));
   QM_ASSIGN_OR_RETURN(auto file, env_->NewSequentialFile(path));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "store/remote/curl_binding.h"
 
 namespace qm {
 namespace {
@@ -291,7 +292,8 @@ Attempt S3Client::Impl::PerformOnce(const S3Config& config, const HttpRequest& r
   if (curl == nullptr) {
     curl = curl_easy_init();
     if (curl == nullptr) {
-      a.local_error = Status::IOError("libcurl could not create a handle");
+      Status loaded = CurlLoaded();
+      a.local_error = loaded.ok() ? Status::IOError("libcurl could not create a handle") : loaded;
       return a;
     }
   } else {
