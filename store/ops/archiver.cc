@@ -113,7 +113,9 @@ class Archiver {
   Result<DirBuild*> EnsureDir(const std::string& rel_dir);
   // `rel`'s node in `snap` (the parent by default), shallow: a file whose
   // chunk list is in blocks comes back with list_blocks and no chunks.
-  Result<std::optional<Node>> ParentNode(const std::string& rel, const Snapshot* snap = nullptr);
+  // The parent snapshot's node at `rel`, or nullptr. The node lives in
+  // parent_trees_ for the whole run: callers copy only what they keep.
+  Result<const Node*> ParentNode(const std::string& rel, const Snapshot* snap = nullptr);
   // Whether every chunk of `prev` (a node of `snap`) is still in the store,
   // so the node may be reused: a lost pack must never be silently referenced.
   Result<bool> ChunksPresent(const Snapshot& snap, const Node& prev);
@@ -182,9 +184,9 @@ Result<DirBuild*> Archiver::EnsureDir(const std::string& rel_dir) {
   return dir;
 }
 
-Result<std::optional<Node>> Archiver::ParentNode(const std::string& rel, const Snapshot* snap) {
+Result<const Node*> Archiver::ParentNode(const std::string& rel, const Snapshot* snap) {
   if (snap == nullptr) snap = parent_ ? &*parent_ : nullptr;
-  if (snap == nullptr || opt_.force_read) return std::optional<Node>();
+  if (snap == nullptr || opt_.force_read) return static_cast<const Node*>(nullptr);
   const size_t slash = rel.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash);
   const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
@@ -196,19 +198,19 @@ Result<std::optional<Node>> Archiver::ParentNode(const std::string& rel, const S
       QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTreeShallow(snap->record.root_tree));
       tree = std::move(t);
     } else {
-      QM_ASSIGN_OR_RETURN(auto up, ParentNode(dir, snap));
-      if (up && up->type == NodeType::kDir) {
+      QM_ASSIGN_OR_RETURN(const Node* up, ParentNode(dir, snap));
+      if (up != nullptr && up->type == NodeType::kDir) {
         QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTreeShallow(up->subtree));
         tree = std::move(t);
       }
     }
     it = parent_trees_.emplace(key, std::move(tree)).first;
   }
-  if (!it->second) return std::optional<Node>();
+  if (!it->second) return static_cast<const Node*>(nullptr);
   for (const Node& n : it->second->nodes) {
-    if (n.name == name) return std::optional<Node>(n);
+    if (n.name == name) return &n;
   }
-  return std::optional<Node>();
+  return static_cast<const Node*>(nullptr);
 }
 
 Result<bool> Archiver::ChunksPresent(const Snapshot& snap, const Node& prev) {
@@ -345,7 +347,7 @@ Status Archiver::AddEntry(const std::string& rel, const FileInfo& info) {
 
 Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* node, bool* stored) {
   *stored = false;
-  QM_ASSIGN_OR_RETURN(auto prev, ParentNode(rel));
+  QM_ASSIGN_OR_RETURN(const Node* prev, ParentNode(rel));
   if (prev && prev->type == NodeType::kFile && prev->size == info.size && prev->mtime_ns == info.mtime_ns &&
       prev->ctime_ns == info.ctime_ns && prev->inode == info.inode) {
     // Unchanged since the parent: reuse its chunks, provided the store still
@@ -456,7 +458,7 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
   // change. Then the read transaction is ended at once.
   if (opt_.force_read) return Status::OK();
   if (!db_parent_) return Status::OK();
-  QM_ASSIGN_OR_RETURN(auto prev, ParentNode(rel, &*db_parent_));
+  QM_ASSIGN_OR_RETURN(const Node* prev, ParentNode(rel, &*db_parent_));
   if (!prev || prev->type != NodeType::kFile || prev->extensions.empty() ||
       prev->extensions.front().tag != kExtSqliteCapture)
     return Status::OK();
@@ -491,7 +493,7 @@ Status Archiver::LoadParentFingerprints(const std::string& rel, uint32_t page_si
   out->chunks.clear();
   out->fingerprints.clear();
   if (opt_.force_read || !db_parent_) return Status::OK();
-  QM_ASSIGN_OR_RETURN(auto prev, ParentNode(rel, &*db_parent_));
+  QM_ASSIGN_OR_RETURN(const Node* prev, ParentNode(rel, &*db_parent_));
   if (!prev || prev->type != NodeType::kFile) return Status::OK();
   auto cached = repo_->GetCacheRecord(FingerprintKey(rel));
   if (!cached.ok() || !*cached) return Status::OK();

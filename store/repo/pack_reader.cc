@@ -55,6 +55,14 @@ Status PackReader::ReadBlob(const Hash256& id, uint64_t offset, uint32_t stored_
                             Compression compression, Bytes* out) const {
   const std::string ctx = "pack " + id_.ShortHex() + ", blob " + id.ShortHex();
   if (raw_len > kMaxBlobSize) return Status::Corruption(ctx, "blob too large");
+  if (compression == Compression::kNone) {
+    // Stored as is (tree nodes: hashes do not compress): read straight into
+    // `out` instead of through a second buffer.
+    if (stored_len != raw_len) return Status::Corruption(ctx, "stored size differs from raw size");
+    QM_RETURN_IF_ERROR(ReadStored(offset, stored_len, out).WithContext(ctx));
+    if (Sha256(*out) != id) return Status::Corruption(ctx, "content does not match its hash");
+    return Status::OK();
+  }
   Bytes stored;
   QM_RETURN_IF_ERROR(ReadStored(offset, stored_len, &stored).WithContext(ctx));
   return DecodeBlob(id, stored, raw_len, compression, out);
