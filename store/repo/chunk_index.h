@@ -35,6 +35,16 @@ class ChunkIndex {
 
   // nullopt when the blob is not indexed.
   virtual Result<std::optional<BlobLocation>> Lookup(const Hash256& id) = 0;
+  // Lookup of `n` ids at once into (*out)[0..n). The default asks one by one;
+  // an index that can batch (RocksDB's MultiGet: one pass over each block
+  // for the keys it holds) overrides it. A restore asks for a million.
+  virtual Status LookupMany(const Hash256* ids, size_t n, std::vector<std::optional<BlobLocation>>* out) {
+    out->resize(n);
+    for (size_t i = 0; i < n; i++) {
+      QM_ASSIGN_OR_RETURN((*out)[i], Lookup(ids[i]));
+    }
+    return Status::OK();
+  }
   // Records every entry of one pack, and the pack itself, in one atomic batch.
   // A blob already indexed in another pack keeps its first location.
   virtual Status AddPack(const Hash256& pack, const std::vector<PackEntry>& entries) = 0;

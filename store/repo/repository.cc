@@ -5,7 +5,9 @@
 #include <rocksdb/options.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <thread>
 
 #include "core/chunk_list.h"
 #include "core/time_format.h"
@@ -316,11 +318,12 @@ Status Repository::LoadBlob(const Hash256& id, Bytes* out) {
 
 Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* out) {
   out->resize(n);
+  std::vector<std::optional<BlobLocation>> found;
+  QM_RETURN_IF_ERROR(index_->LookupMany(ids, n, &found));
   std::vector<BlobLocation> locs(n);
   for (size_t i = 0; i < n; i++) {
-    QM_ASSIGN_OR_RETURN(auto loc, index_->Lookup(ids[i]));
-    if (!loc) return Status::NotFound("blob " + ids[i].ShortHex(), "not in the index");
-    locs[i] = *loc;
+    if (!found[i]) return Status::NotFound("blob " + ids[i].ShortHex(), "not in the index");
+    locs[i] = *found[i];
   }
   constexpr uint64_t kMaxSpan = 8u << 20, kMaxGap = 64u << 10;
   Bytes span;
@@ -380,14 +383,32 @@ Status Repository::ExpandChunkList(Node* n) {
   // Blocks are read in batches: the blocks of one list were mostly written
   // one after another into the same packs, so a batch is a few large reads
   // instead of one read per block (a 1 GiB database has ~22k blocks).
+  // Batches are loaded on every core: each block is a lookup, a read, a
+  // zstd frame and a SHA-256, and a restore waits for the whole list before
+  // its first byte (0.3-0.7 s on one core for 1 GiB).
   constexpr size_t kBatch = 1024;
-  std::vector<Bytes> raw;
+  const size_t batches = (n->list_blocks.size() + kBatch - 1) / kBatch;
+  std::vector<std::vector<ChunkRef>> decoded(batches);
+  std::vector<Status> errors(batches);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    std::vector<Bytes> raw;
+    for (size_t b; (b = next.fetch_add(1)) < batches;) {
+      const size_t i = b * kBatch, count = std::min(kBatch, n->list_blocks.size() - i);
+      Status st = LoadBlobs(n->list_blocks.data() + i, count, &raw).WithContext(ctx + ", chunk list");
+      for (size_t k = 0; st.ok() && k < raw.size(); k++) st = DecodeChunkList(raw[k], &decoded[b]).WithContext(ctx);
+      errors[b] = st;
+    }
+  };
+  const size_t threads = std::min<size_t>(batches, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; t++) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const Status& st : errors) QM_RETURN_IF_ERROR(st);
   std::vector<ChunkRef> chunks;
-  for (size_t i = 0; i < n->list_blocks.size(); i += kBatch) {
-    const size_t count = std::min(kBatch, n->list_blocks.size() - i);
-    QM_RETURN_IF_ERROR(LoadBlobs(n->list_blocks.data() + i, count, &raw).WithContext(ctx + ", chunk list"));
-    for (const Bytes& block : raw) QM_RETURN_IF_ERROR(DecodeChunkList(block, &chunks).WithContext(ctx));
-  }
+  chunks.reserve(n->list_chunk_count < (uint64_t{1} << 28) ? n->list_chunk_count : 0);
+  for (const auto& part : decoded) chunks.insert(chunks.end(), part.begin(), part.end());
   uint64_t total = 0;
   for (const ChunkRef& c : chunks) total += c.raw_len;
   if (chunks.size() != n->list_chunk_count || total != n->size || ContentIdOf(chunks) != n->content_id)

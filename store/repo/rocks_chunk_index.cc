@@ -109,6 +109,26 @@ class RocksChunkIndex final : public ChunkIndex {
     return std::optional<BlobLocation>(loc);
   }
 
+  Status LookupMany(const Hash256* ids, size_t n, std::vector<std::optional<BlobLocation>>* out) override {
+    out->assign(n, std::nullopt);
+    std::vector<std::string> keys(n);
+    std::vector<rocksdb::Slice> slices(n);
+    for (size_t i = 0; i < n; i++) {
+      keys[i] = Key('b', ids[i]);
+      slices[i] = keys[i];
+    }
+    std::vector<rocksdb::PinnableSlice> values(n);
+    std::vector<rocksdb::Status> statuses(n);
+    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, slices.data(), values.data(), statuses.data());
+    for (size_t i = 0; i < n; i++) {
+      if (statuses[i].IsNotFound()) continue;
+      if (!statuses[i].ok()) return FromRocks(statuses[i], "chunk index lookup");
+      QM_ASSIGN_OR_RETURN(BlobLocation loc, DecodeLocation(values[i].ToStringView()));
+      (*out)[i] = loc;
+    }
+    return Status::OK();
+  }
+
   Status AddPack(const Hash256& pack, const std::vector<PackEntry>& entries) override {
     if (read_only_) return Status::NotSupported("chunk index is open read-only");
     rocksdb::WriteBatch batch;
