@@ -209,5 +209,43 @@ TEST_F(FaultSweepTest, AnUnreadableSourceFileMakesAPartialSnapshotOfTheRest) {
   EXPECT_EQ(ReadFileToString(src_ + "/bulk/quantmesh.bin"), files["bulk/quantmesh.bin"]);
 }
 
+// A restore writes each file under a temporary name and hands its fsync,
+// mode, mtime and rename to a finishing thread while the next file is
+// written. A failure at any step of that (write, fsync, rename, directory
+// sync, in either thread) makes the restore fail, leaves no temporary file
+// behind, and every file under its real name whole.
+TEST_F(FaultSweepTest, AFailureAtEveryStepOfARestoreIsReportedAndLeavesNoHalfFile) {
+  const std::map<std::string, std::string> want = first_files_;
+  bool completed = false;
+  for (uint64_t n = 1; n < 400 && !completed; n++) {
+    const std::string to = dir_.path() + "/restore-" + std::to_string(n);
+    FaultInjectionEnv fenv(Env::Default());
+    auto repo = Repository::Open(&fenv, base_, OpenMode::kReadOnly);
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    auto snap = (*repo)->FindSnapshot(first_.Hex());
+    ASSERT_TRUE(snap.ok());
+    fenv.ResetCounter();
+    fenv.FailAtOp(n);
+    auto r = Restore(repo->get(), *snap, RestoreOptions{to}, nullptr);
+    const bool injected = fenv.mutating_ops() >= n;
+    fenv.ClearFaults();
+    if (r.ok()) {
+      EXPECT_FALSE(injected) << "op " << n << " failed, yet the restore reported success";
+      EXPECT_EQ(want, FilesUnder(to)) << "op " << n;
+      completed = true;
+      continue;
+    }
+    EXPECT_TRUE(injected) << "restore failed with no fault injected at op " << n << ": " << r.status().ToString();
+    if (!fs::exists(to)) continue;  // creating the target failed
+    for (const auto& [rel, bytes] : FilesUnder(to)) {
+      EXPECT_EQ(rel.find(".qm-restore-tmp"), std::string::npos) << "left behind at op " << n << ": " << rel;
+      if (rel.find(".qm-restore-tmp") != std::string::npos) continue;
+      ASSERT_TRUE(want.count(rel)) << rel;
+      EXPECT_TRUE(want.at(rel) == bytes) << rel << " is half written after a failure at op " << n;
+    }
+  }
+  EXPECT_TRUE(completed) << "the sweep never reached a restore without faults";
+}
+
 }  // namespace
 }  // namespace qm
