@@ -129,7 +129,7 @@ Status Restorer::Replace(const std::string& tmp, const std::string& path, const 
 
 Status Restorer::RestoreFile(const Node& node, const std::string& path, const std::string& rel) {
   const std::string tmp = path + ".qm-restore-tmp";
-  auto file = env_->NewWritableFile(tmp, 0600);
+  auto file = env_->NewBulkWritableFile(tmp, 0600);
   if (!file.ok()) return file.status().WithContext("restore " + rel);
   // Chunks are loaded (index lookup, read, decompress, SHA-256 check) on
   // every core, a few MiB ahead of this thread, which writes them in order
