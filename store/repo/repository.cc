@@ -316,14 +316,39 @@ Status Repository::LoadBlob(const Hash256& id, Bytes* out) {
   return pack->ReadBlob(id, loc->offset, loc->stored_len, loc->raw_len, loc->compression, out);
 }
 
+namespace {
+constexpr size_t kTocCacheMinBlobs = 64;
+}  // namespace
+
 Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* out) {
   out->resize(n);
-  std::vector<std::optional<BlobLocation>> found;
-  QM_RETURN_IF_ERROR(index_->LookupMany(ids, n, &found));
   std::vector<BlobLocation> locs(n);
+  // Bulk reads ask the packs' own tables first (pack_toc_cache.h); a handful
+  // of blobs (a tree, a few list blocks) is not worth reading a table for.
+  const bool bulk = n >= kTocCacheMinBlobs;
+  std::vector<size_t> missing;
   for (size_t i = 0; i < n; i++) {
-    if (!found[i]) return Status::NotFound("blob " + ids[i].ShortHex(), "not in the index");
-    locs[i] = *found[i];
+    std::optional<BlobLocation> loc = bulk ? tocs_.Find(ids[i]) : std::nullopt;
+    if (loc) {
+      locs[i] = *loc;
+    } else {
+      missing.push_back(i);
+    }
+  }
+  if (!missing.empty()) {
+    std::vector<Hash256> ask(missing.size());
+    for (size_t k = 0; k < missing.size(); k++) ask[k] = ids[missing[k]];
+    std::vector<std::optional<BlobLocation>> found;
+    QM_RETURN_IF_ERROR(index_->LookupMany(ask.data(), ask.size(), &found));
+    for (size_t k = 0; k < missing.size(); k++) {
+      if (!found[k]) return Status::NotFound("blob " + ask[k].ShortHex(), "not in the index");
+      locs[missing[k]] = *found[k];
+      if (bulk && !tocs_.Has(found[k]->pack)) {
+        QM_ASSIGN_OR_RETURN(auto pack, OpenPack(found[k]->pack));
+        QM_ASSIGN_OR_RETURN(auto toc, pack->ReadToc());
+        tocs_.Add(found[k]->pack, toc);
+      }
+    }
   }
   constexpr uint64_t kMaxSpan = 8u << 20, kMaxGap = 64u << 10;
   Bytes span;

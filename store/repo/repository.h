@@ -34,6 +34,7 @@
 #include "store/io/env.h"
 #include "store/repo/chunk_index.h"
 #include "store/repo/pack_reader.h"
+#include "store/repo/pack_toc_cache.h"
 #include "store/repo/pack_writer.h"
 #include "store/repo/repo_layout.h"
 #include "store/repo/repo_lock.h"
@@ -163,6 +164,10 @@ class Repository {
 
   std::mutex packs_mu_;
   std::map<Hash256, std::shared_ptr<PackReader>> open_packs_;
+
+  // Locations for LoadBlobs of many blobs (store/repo/pack_toc_cache.h);
+  // 1M entries is ~80 MB, four times the 1 GiB set's chunks.
+  PackTocCache tocs_{1u << 20};
 };
 
 }  // namespace qm

@@ -1,0 +1,62 @@
+// PackTocCache: blob locations read from packs' own tables of contents, for
+// reads of many blobs (a restore, an export, a chunk list).
+//
+// Asking the RocksDB index for each of a quarter of a million chunks costs
+// ~0.9 s of CPU per GiB restored (perf: binary searches in index and data
+// blocks, block-cache hashing and locks), more than the disk writes. But
+// the chunks of a file were mostly stored one after another into the same
+// packs, so once the index has named a chunk's pack, that pack's table of
+// contents (read once, ~44 bytes per blob) locates its neighbours too.
+// LoadBlobs asks here first and the index only for what is not here, then
+// loads the tables of the packs the index named.
+//
+// The tables are immutable (a pack is sealed before it is indexed), and a
+// location found here is as good as the index's: a blob stored in two packs
+// has the same bytes in both, and every blob is checked against its SHA-256
+// when decoded. Memory is bounded by max_entries (~80 bytes each); once
+// full, no more tables are added and lookups fall back to the index.
+//
+// Thread-safety: safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/pack_format.h"
+#include "store/repo/chunk_index.h"
+
+namespace qm {
+
+class PackTocCache {
+ public:
+  explicit PackTocCache(size_t max_entries) : max_entries_(max_entries) {}
+
+  std::optional<BlobLocation> Find(const Hash256& id) const;
+  // Whether Add has been called for `pack` (loaded, or refused for space).
+  bool Has(const Hash256& pack) const;
+  // Records `pack`'s table. A blob already recorded from another pack keeps
+  // that location.
+  void Add(const Hash256& pack, const std::vector<PackEntry>& entries);
+
+ private:
+  struct Entry {
+    uint64_t offset;
+    uint32_t stored_len;
+    uint32_t raw_len;
+    uint32_t pack;  // index into packs_
+    BlobType type;
+    Compression compression;
+  };
+  const size_t max_entries_;
+  mutable std::shared_mutex mu_;
+  std::vector<Hash256> packs_;                                 // guarded by mu_
+  std::unordered_set<Hash256, Hash256Hasher> seen_;            // guarded by mu_
+  std::unordered_map<Hash256, Entry, Hash256Hasher> entries_;  // guarded by mu_
+};
+
+}  // namespace qm

@@ -1,0 +1,75 @@
+// PackTocCache: locations from packs' own tables for bulk reads.
+#include "store/repo/pack_toc_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace qm {
+namespace {
+
+Hash256 Id(const std::string& s) {
+  return Sha256(AsBytes(s));
+}
+
+std::vector<PackEntry> Toc(const std::string& prefix, int n, uint64_t first_offset) {
+  std::vector<PackEntry> toc;
+  for (int i = 0; i < n; i++) {
+    PackEntry e;
+    e.id = Id(prefix + std::to_string(i));
+    e.type = BlobType::kData;
+    e.compression = i % 2 ? Compression::kZstd : Compression::kNone;
+    e.offset = first_offset + 100u * i;
+    e.stored_len = 90 + i;
+    e.raw_len = 4096;
+    toc.push_back(e);
+  }
+  return toc;
+}
+
+TEST(PackTocCacheTest, FindsEveryBlobOfALoadedTableWithItsPackAndLengths) {
+  PackTocCache cache(1000);
+  const Hash256 pack = Id("pack-a");
+  EXPECT_FALSE(cache.Has(pack));
+  EXPECT_FALSE(cache.Find(Id("a3")).has_value());
+  const auto toc = Toc("a", 10, 8);
+  cache.Add(pack, toc);
+  EXPECT_TRUE(cache.Has(pack));
+  for (const PackEntry& e : toc) {
+    auto loc = cache.Find(e.id);
+    ASSERT_TRUE(loc.has_value());
+    EXPECT_EQ(loc->pack, pack);
+    EXPECT_EQ(loc->offset, e.offset);
+    EXPECT_EQ(loc->stored_len, e.stored_len);
+    EXPECT_EQ(loc->raw_len, e.raw_len);
+    EXPECT_EQ(loc->compression, e.compression);
+    EXPECT_EQ(loc->type, e.type);
+  }
+  EXPECT_FALSE(cache.Find(Id("b0")).has_value());
+}
+
+// As in the index, a blob stored twice keeps its first location.
+TEST(PackTocCacheTest, ABlobInTwoPacksKeepsTheFirstLocation) {
+  PackTocCache cache(1000);
+  cache.Add(Id("p1"), Toc("x", 3, 8));
+  cache.Add(Id("p2"), Toc("x", 3, 5000));
+  auto loc = cache.Find(Id("x1"));
+  ASSERT_TRUE(loc.has_value());
+  EXPECT_EQ(loc->pack, Id("p1"));
+  EXPECT_EQ(loc->offset, 108u);
+}
+
+// Full: a table that would pass max_entries is not added (lookups then go
+// to the index), but the pack counts as handled so it is not re-read.
+TEST(PackTocCacheTest, ATableBeyondTheLimitIsNotAddedButNotRetried) {
+  PackTocCache cache(15);
+  cache.Add(Id("p1"), Toc("a", 10, 8));
+  cache.Add(Id("p2"), Toc("b", 10, 8));
+  EXPECT_TRUE(cache.Find(Id("a9")).has_value());
+  EXPECT_FALSE(cache.Find(Id("b0")).has_value());
+  EXPECT_TRUE(cache.Has(Id("p2")));
+}
+
+}  // namespace
+}  // namespace qm
