@@ -576,6 +576,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   size_t submitted = 0;
   Bytes cur;
   uint32_t in_chunk = 0;
+  pipeline_.Reserve(std::min<uint64_t>(info.page_count, uint64_t{1} << 24));
   Status streamed = src.Stream([&](uint64_t page_no, ByteView page) -> Status {
     if (page_no == 1) {
       first_slot = submit(page, 0);

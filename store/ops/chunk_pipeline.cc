@@ -46,6 +46,11 @@ size_t ChunkPipeline::Submit(ByteView chunk) {
   return slot;
 }
 
+void ChunkPipeline::Reserve(size_t chunks) {
+  std::lock_guard<std::mutex> l(mu_);
+  refs_.reserve(refs_.size() + chunks);
+}
+
 size_t ChunkPipeline::SubmitKnown(const ChunkRef& ref) {
   std::lock_guard<std::mutex> l(mu_);
   const size_t slot = submitted_++;

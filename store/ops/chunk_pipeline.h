@@ -45,6 +45,10 @@ class ChunkPipeline {
   // Takes the next position for a chunk already known to be stored (its
   // ref proven by the caller); no hashing, no store access.
   size_t SubmitKnown(const ChunkRef& ref);
+  // Room for `chunks` more positions before the next Finish(): a 1 GiB
+  // database is ~223k of them, and growing the list by doubling copied and
+  // faulted it in again and again (perf: 3% of an hourly run's CPU).
+  void Reserve(size_t chunks);
   // Waits for every submitted chunk; returns their refs in submission order
   // (or the first error) and starts a new batch.
   Result<std::vector<ChunkRef>> Finish();
