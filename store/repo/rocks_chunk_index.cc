@@ -132,38 +132,36 @@ class RocksChunkIndex final : public ChunkIndex {
   Status AddPack(const Hash256& pack, const std::vector<PackEntry>& entries) override {
     if (read_only_) return Status::NotSupported("chunk index is open read-only");
     rocksdb::WriteBatch batch;
-    Bytes ids;
-    PutVarint64(&ids, entries.size());
     for (const PackEntry& e : entries) {
-      PutBytes(&ids, e.id.View());
       std::string existing;
       rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('b', e.id), &existing);
       if (s.ok()) continue;  // first location wins
       if (!s.IsNotFound()) return FromRocks(s, "chunk index lookup");
       batch.Put(Key('b', e.id), EncodeLocation({pack, e.offset, e.stored_len, e.raw_len, e.type, e.compression}));
     }
-    batch.Put(Key('p', pack), rocksdb::Slice(reinterpret_cast<const char*>(ids.data()), ids.size()));
-    batch.Put(Key('P', pack), rocksdb::Slice());  // ListPacks reads these, not the id lists
+    // No "p" id list any more (32 bytes per blob, ~20% of an hourly run's
+    // index growth): RemovePack finds a pack's blobs by their locations.
+    batch.Put(Key('P', pack), rocksdb::Slice());
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "chunk index write");
   }
 
   Status RemovePack(const Hash256& pack) override {
     if (read_only_) return Status::NotSupported("chunk index is open read-only");
-    std::string ids;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('p', pack), &ids);
+    std::string marker;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('P', pack), &marker);
     if (s.IsNotFound()) return Status::OK();
     if (!s.ok()) return FromRocks(s, "chunk index lookup");
-    ByteReader r(AsBytes(ids));
-    uint64_t n;
-    if (!r.ReadVarint64(&n) || n > r.remaining() / 32) return Status::Corruption("chunk index", "malformed pack entry");
+    // Every location is scanned for the pack's blobs. Removing a pack is a
+    // repair (its file went missing), rare enough that a scan is cheaper
+    // than keeping an id list per pack for it. Indexes written before this
+    // also have a "p" id list, removed below with the rest.
     rocksdb::WriteBatch batch;
-    for (uint64_t i = 0; i < n; ++i) {
-      ByteView idb;
-      if (!r.ReadBytes(32, &idb)) return Status::Corruption("chunk index", "malformed pack entry");
-      Hash256 id = *Hash256::FromBytes(idb);
-      QM_ASSIGN_OR_RETURN(auto loc, Lookup(id));
-      if (loc && loc->pack == pack) batch.Delete(Key('b', id));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek("b"); it->Valid() && it->key().starts_with("b"); it->Next()) {
+      QM_ASSIGN_OR_RETURN(BlobLocation loc, DecodeLocation(it->value().ToStringView()));
+      if (loc.pack == pack) batch.Delete(it->key());
     }
+    if (!it->status().ok()) return FromRocks(it->status(), "chunk index scan");
     batch.Delete(Key('p', pack));
     batch.Delete(Key('P', pack));
     QM_ASSIGN_OR_RETURN(uint64_t removals, PackRemovals());
@@ -242,7 +240,11 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir,
   const bool read_only = index_options.read_only;
   rocksdb::Options options;
   options.create_if_missing = !read_only;
-  options.compression = rocksdb::kNoCompression;  // values are hashes: incompressible
+  // Keys are hashes, but a value repeats its pack's 32-byte id, and a run's
+  // entries come from a few packs: LZ4 makes an hourly run's table ~30%
+  // smaller (870 -> 625 KB for the 1 GiB set), which counts against the
+  // hour's bytes added.
+  options.compression = rocksdb::kLZ4Compression;
   options.keep_log_file_num = 2;
   options.max_open_files = 64;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
