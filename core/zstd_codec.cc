@@ -38,6 +38,13 @@ Status ZstdCodec::Compress(ByteView in, Bytes* out) {
 }
 
 Status ZstdCodec::Decompress(ByteView in, size_t raw_size, Bytes* out) {
+  out->resize(raw_size);
+  Status s = DecompressTo(in, out->data(), raw_size);
+  if (!s.ok()) out->clear();
+  return s;
+}
+
+Status ZstdCodec::DecompressTo(ByteView in, uint8_t* dst, size_t raw_size) {
   unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
   if (declared == ZSTD_CONTENTSIZE_ERROR) return Status::Corruption("zstd frame header is invalid");
   if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != raw_size)
@@ -47,16 +54,11 @@ Status ZstdCodec::Decompress(ByteView in, size_t raw_size, Bytes* out) {
     impl_->dctx = ZSTD_createDCtx();
     if (impl_->dctx == nullptr) return Status::IOError("zstd: cannot allocate a decompression context");
   }
-  out->resize(raw_size);
   // Decompressing into exactly raw_size bytes: a frame that would produce
   // more fails with dstSize_tooSmall instead of writing past the buffer.
-  size_t n = ZSTD_decompressDCtx(impl_->dctx, out->data(), out->size(), in.data(), in.size());
-  if (ZSTD_isError(n)) {
-    out->clear();
-    return Status::Corruption("zstd frame does not decode", ZSTD_getErrorName(n));
-  }
+  size_t n = ZSTD_decompressDCtx(impl_->dctx, dst, raw_size, in.data(), in.size());
+  if (ZSTD_isError(n)) return Status::Corruption("zstd frame does not decode", ZSTD_getErrorName(n));
   if (n != raw_size) {
-    out->clear();
     return Status::Corruption("zstd frame decodes to " + std::to_string(n) + " bytes, expected " +
                               std::to_string(raw_size));
   }

@@ -27,6 +27,9 @@ class ZstdCodec {
   // caller expects (from a pack table of contents); a frame declaring or
   // decoding to any other size is Corruption.
   Status Decompress(ByteView in, size_t raw_size, Bytes* out);
+  // The same into dst[0, raw_size), which the caller owns. On failure the
+  // contents of dst are unspecified.
+  Status DecompressTo(ByteView in, uint8_t* dst, size_t raw_size);
 
  private:
   struct Impl;

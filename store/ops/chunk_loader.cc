@@ -41,11 +41,13 @@ void ChunkLoader::Work() {
     Task& task = tasks_[t];  // this worker's alone until done is set
     ids.clear();
     for (size_t i = task.begin; i < task.end; i++) ids.push_back(chunks_[i].id);
-    std::vector<Bytes> data;
-    Status s = repo_->LoadBlobs(ids.data(), ids.size(), &data);
+    Bytes data;
+    std::vector<uint32_t> sizes;
+    Status s = repo_->LoadBlobsConcatenated(ids.data(), ids.size(), &data, &sizes);
     {
       std::lock_guard<std::mutex> l(mu_);
       task.data = std::move(data);
+      task.sizes = std::move(sizes);
       task.status = std::move(s);
       task.done = true;
       if (!task.status.ok()) stop_ = true;  // the reader stops at this task
@@ -54,13 +56,14 @@ void ChunkLoader::Work() {
   }
 }
 
-Result<bool> ChunkLoader::Next(std::vector<Bytes>* out, size_t* first) {
+Result<bool> ChunkLoader::Next(Bytes* data, std::vector<uint32_t>* sizes, size_t* first) {
   std::unique_lock<std::mutex> l(mu_);
   if (next_to_read_ >= tasks_.size()) return false;
   Task& task = tasks_[next_to_read_];
   cv_.wait(l, [&] { return task.done; });
   if (!task.status.ok()) return task.status;
-  *out = std::move(task.data);
+  *data = std::move(task.data);
+  *sizes = std::move(task.sizes);
   *first = task.begin;
   next_to_read_++;
   l.unlock();

@@ -36,15 +36,18 @@ class ChunkLoader {
   ChunkLoader(const ChunkLoader&) = delete;
   ChunkLoader& operator=(const ChunkLoader&) = delete;
 
-  // The next run of chunks in file order into *out, starting at chunk
-  // *first; false once every chunk has been handed out. The first error of
-  // a task is returned for that task (later tasks are not loaded).
-  Result<bool> Next(std::vector<Bytes>* out, size_t* first);
+  // The next run of chunks in file order, one after another in *data, with
+  // each chunk's size in *sizes (as its pack recorded it; the caller checks
+  // them against its manifest), starting at chunk *first; false once every
+  // chunk has been handed out. The first error of a task is returned for
+  // that task; do not call again after an error.
+  Result<bool> Next(Bytes* data, std::vector<uint32_t>* sizes, size_t* first);
 
  private:
   struct Task {
     size_t begin = 0, end = 0;
-    std::vector<Bytes> data;
+    Bytes data;
+    std::vector<uint32_t> sizes;
     Status status;
     bool done = false;
   };

@@ -131,36 +131,29 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   const std::string tmp = path + ".qm-restore-tmp";
   auto file = env_->NewBulkWritableFile(tmp, 0600);
   if (!file.ok()) return file.status().WithContext("restore " + rel);
-  // Chunks are loaded (index lookup, read, decompress, SHA-256 check) on
-  // every core, a few MiB ahead of this thread, which writes them in order
-  // in 1 MiB appends (store/ops/chunk_loader.h).
+  // Chunks are loaded (located, read, decompressed, SHA-256 checked) on
+  // every core, a few MiB ahead of this thread, which appends each run of
+  // them as it lies (store/ops/chunk_loader.h).
   Status s;
   uint64_t written = 0;
   {
     ChunkLoader loader(repo_, node.chunks, std::max(1u, std::thread::hardware_concurrency()));
-    Bytes out;
-    out.reserve(1 << 20);
-    std::vector<Bytes> part;
+    Bytes data;
+    std::vector<uint32_t> sizes;
     size_t first = 0;
     while (s.ok()) {
-      auto more = loader.Next(&part, &first);
+      auto more = loader.Next(&data, &sizes, &first);
       if (!more.ok()) s = more.status();
       if (!s.ok() || !*more) break;
-      for (size_t k = 0; k < part.size() && s.ok(); k++) {
-        const Bytes& chunk = part[k];
-        if (chunk.size() != node.chunks[first + k].raw_len) {
+      for (size_t k = 0; k < sizes.size(); k++) {
+        if (sizes[k] != node.chunks[first + k].raw_len) {
           s = Status::Corruption("chunk " + node.chunks[first + k].id.ShortHex(), "size differs from the manifest");
           break;
         }
-        out.insert(out.end(), chunk.begin(), chunk.end());
-        written += chunk.size();
-        if (out.size() >= (1 << 20)) {
-          s = (*file)->Append(out);
-          out.clear();
-        }
       }
+      if (s.ok()) s = (*file)->Append(data);
+      written += data.size();
     }
-    if (s.ok() && !out.empty()) s = (*file)->Append(out);
   }
   if (s.ok() && (written != node.size || ContentIdOf(node.chunks) != node.content_id)) {
     s = Status::Corruption("manifest entry does not match its chunks");

@@ -1,5 +1,7 @@
 #include "store/repo/pack_reader.h"
 
+#include <cstring>
+
 #include "core/zstd_codec.h"
 
 namespace qm {
@@ -74,6 +76,20 @@ Status PackReader::DecodeBlob(const Hash256& id, ByteView stored, uint32_t raw_l
   if (raw_len > kMaxBlobSize) return Status::Corruption(ctx, "blob too large");
   QM_RETURN_IF_ERROR(DecodeStored(stored, raw_len, compression, out).WithContext(ctx));
   if (Sha256(*out) != id) return Status::Corruption(ctx, "content does not match its hash");
+  return Status::OK();
+}
+
+Status PackReader::DecodeBlobTo(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression,
+                                uint8_t* dst) const {
+  auto ctx = [&] { return "pack " + id_.ShortHex() + ", blob " + id.ShortHex(); };
+  if (raw_len > kMaxBlobSize) return Status::Corruption(ctx(), "blob too large");
+  if (compression == Compression::kNone) {
+    if (stored.size() != raw_len) return Status::Corruption(ctx(), "stored size differs from raw size");
+    std::memcpy(dst, stored.data(), raw_len);
+  } else {
+    QM_RETURN_IF_ERROR(ThreadCodec().DecompressTo(stored, dst, raw_len).WithContext(ctx()));
+  }
+  if (Sha256(ByteView(dst, raw_len)) != id) return Status::Corruption(ctx(), "content does not match its hash");
   return Status::OK();
 }
 

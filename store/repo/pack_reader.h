@@ -39,6 +39,10 @@ class PackReader {
   // Decompresses and verifies one blob whose stored bytes the caller read
   // (for reads that cover several blobs at once).
   Status DecodeBlob(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression, Bytes* out) const;
+  // The same into dst[0, raw_len), which the caller owns (contents
+  // unspecified on failure).
+  Status DecodeBlobTo(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression,
+                      uint8_t* dst) const;
 
   // Whole-file read: header, every blob (decompressed and re-hashed), the
   // pack's own SHA-256 against its name. Returns the entries whose blobs

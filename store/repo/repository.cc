@@ -320,9 +320,8 @@ namespace {
 constexpr size_t kTocCacheMinBlobs = 64;
 }  // namespace
 
-Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* out) {
-  out->resize(n);
-  std::vector<BlobLocation> locs(n);
+Status Repository::LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLocation>* locs) {
+  locs->assign(n, BlobLocation{});
   // Bulk reads ask the packs' own tables first (pack_toc_cache.h); a handful
   // of blobs (a tree, a few list blocks) is not worth reading a table for.
   const bool bulk = n >= kTocCacheMinBlobs;
@@ -330,27 +329,32 @@ Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* o
   for (size_t i = 0; i < n; i++) {
     std::optional<BlobLocation> loc = bulk ? tocs_.Find(ids[i]) : std::nullopt;
     if (loc) {
-      locs[i] = *loc;
+      (*locs)[i] = *loc;
     } else {
       missing.push_back(i);
     }
   }
-  if (!missing.empty()) {
-    std::vector<Hash256> ask(missing.size());
-    for (size_t k = 0; k < missing.size(); k++) ask[k] = ids[missing[k]];
-    std::vector<std::optional<BlobLocation>> found;
-    QM_RETURN_IF_ERROR(index_->LookupMany(ask.data(), ask.size(), &found));
-    for (size_t k = 0; k < missing.size(); k++) {
-      if (!found[k]) return Status::NotFound("blob " + ask[k].ShortHex(), "not in the index");
-      locs[missing[k]] = *found[k];
-      if (bulk && !tocs_.Has(found[k]->pack)) {
-        QM_ASSIGN_OR_RETURN(auto pack, OpenPack(found[k]->pack));
-        QM_ASSIGN_OR_RETURN(auto toc, pack->ReadToc());
-        tocs_.Add(found[k]->pack, toc);
-      }
+  if (missing.empty()) return Status::OK();
+  std::vector<Hash256> ask(missing.size());
+  for (size_t k = 0; k < missing.size(); k++) ask[k] = ids[missing[k]];
+  std::vector<std::optional<BlobLocation>> found;
+  QM_RETURN_IF_ERROR(index_->LookupMany(ask.data(), ask.size(), &found));
+  for (size_t k = 0; k < missing.size(); k++) {
+    if (!found[k]) return Status::NotFound("blob " + ask[k].ShortHex(), "not in the index");
+    (*locs)[missing[k]] = *found[k];
+    if (bulk && !tocs_.Has(found[k]->pack)) {
+      QM_ASSIGN_OR_RETURN(auto pack, OpenPack(found[k]->pack));
+      QM_ASSIGN_OR_RETURN(auto toc, pack->ReadToc());
+      tocs_.Add(found[k]->pack, toc);
     }
   }
+  return Status::OK();
+}
+
+Status Repository::ReadBlobs(const std::vector<BlobLocation>& locs,
+                             const std::function<Status(size_t, PackReader&, ByteView)>& decode) {
   constexpr uint64_t kMaxSpan = 8u << 20, kMaxGap = 64u << 10;
+  const size_t n = locs.size();
   Bytes span;
   for (size_t i = 0; i < n;) {
     // [i, j): blobs of one pack in ascending offsets, close together.
@@ -366,12 +370,38 @@ Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* o
     QM_RETURN_IF_ERROR(pack->ReadStored(start, static_cast<uint32_t>(end - start), &span)
                            .WithContext("pack " + locs[i].pack.ShortHex()));
     for (size_t k = i; k < j; k++) {
-      const ByteView stored(span.data() + (locs[k].offset - start), locs[k].stored_len);
-      QM_RETURN_IF_ERROR(pack->DecodeBlob(ids[k], stored, locs[k].raw_len, locs[k].compression, &(*out)[k]));
+      QM_RETURN_IF_ERROR(decode(k, *pack, ByteView(span.data() + (locs[k].offset - start), locs[k].stored_len)));
     }
     i = j;
   }
   return Status::OK();
+}
+
+Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* out) {
+  out->resize(n);
+  std::vector<BlobLocation> locs;
+  QM_RETURN_IF_ERROR(LocateBlobs(ids, n, &locs));
+  return ReadBlobs(locs, [&](size_t k, PackReader& pack, ByteView stored) {
+    return pack.DecodeBlob(ids[k], stored, locs[k].raw_len, locs[k].compression, &(*out)[k]);
+  });
+}
+
+Status Repository::LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* out, std::vector<uint32_t>* sizes) {
+  std::vector<BlobLocation> locs;
+  QM_RETURN_IF_ERROR(LocateBlobs(ids, n, &locs));
+  std::vector<uint64_t> at(n);
+  uint64_t total = 0;
+  sizes->resize(n);
+  for (size_t k = 0; k < n; k++) {
+    at[k] = total;
+    (*sizes)[k] = locs[k].raw_len;
+    total += locs[k].raw_len;
+  }
+  if (total > (uint64_t{1} << 32)) return Status::InvalidArgument("blob batch too large");
+  out->resize(total);
+  return ReadBlobs(locs, [&](size_t k, PackReader& pack, ByteView stored) {
+    return pack.DecodeBlobTo(ids[k], stored, locs[k].raw_len, locs[k].compression, out->data() + at[k]);
+  });
 }
 
 Result<Tree> Repository::LoadTreeShallow(const Hash256& id) {

@@ -92,6 +92,9 @@ class Repository {
   // does, reading neighbouring blobs of one pack with a single read of at
   // most 8 MiB: a file's chunks usually sit side by side in its packs.
   Status LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* out);
+  // The same, one after another into *out (replaced), with each blob's size
+  // in *sizes: a restore writes them as they lie, without a buffer per blob.
+  Status LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* out, std::vector<uint32_t>* sizes);
   // Loads a tree blob; files whose chunk list is in blocks come back with
   // `chunks` filled in and checked against their size and content id.
   Result<Tree> LoadTree(const Hash256& id);
@@ -144,6 +147,12 @@ class Repository {
   Status ReconcileIndex();
   Status BuildMemIndexFromPacks();
   Status Seal(std::unique_ptr<PackWriter> writer);
+  // Where each of ids[0, n) is: pack tables first for bulk reads, then the index.
+  Status LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLocation>* locs);
+  // Reads the blobs at `locs` in few large reads and hands each stored form
+  // to `decode` with its position.
+  Status ReadBlobs(const std::vector<BlobLocation>& locs,
+                   const std::function<Status(size_t, PackReader&, ByteView)>& decode);
   void Warn(const std::string& msg) const {
     if (warn_) warn_(msg);
   }
