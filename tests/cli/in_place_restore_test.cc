@@ -100,16 +100,20 @@ TEST_F(InPlaceRestoreTest, StaleWalIsRemovedTheDatabaseIsIntactAndTheSafetySnaps
 
 TEST_F(InPlaceRestoreTest, ADatabaseHeldOpenIsARefusalUnlessForced) {
   const std::string db = live_ + "/data/quantmesh.db";
+  const std::string ready = dir_.path() + "/holder-ready";
   pid_t holder = fork();
   if (holder == 0) {
     execlp("python3", "python3", "-c",
            ("import sqlite3,time; c=sqlite3.connect('" + db + "'); c.execute('select 1 from trades').fetchall(); " +
-            "time.sleep(60)")
+            "open('" + ready + "','w').close(); time.sleep(60)")
                .c_str(),
            static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // let it open the file
+  // Until the holder has the file open (a fixed sleep was too short on a
+  // loaded machine, and the restore then rightly went ahead).
+  for (int i = 0; i < 600 && !fs::exists(ready); i++) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(fs::exists(ready)) << "the holder never opened the database";
   const std::string before = ReadFileToString(db);
   auto r = Qm(Restore("--yes"));
   EXPECT_EQ(1, r.code);
