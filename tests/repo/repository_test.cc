@@ -52,6 +52,18 @@ class RepositoryTest : public ::testing::Test {
     return id.ok() ? *id : Hash256{};
   }
 
+  // Flips one bit in the middle of blob `id` where its pack stores it.
+  void FlipAByteOf(const Hash256& id) {
+    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(repo.ok());
+    auto loc = (*repo)->index()->Lookup(id);
+    ASSERT_TRUE(loc.ok() && loc->has_value());
+    const std::string path = (*repo)->layout().PackFile((*loc)->pack);
+    std::string bytes = ReadFileToString(path);
+    bytes[(*loc)->offset + (*loc)->stored_len / 2] ^= 0x01;
+    WriteStringToFile(path, bytes);
+  }
+
   TempDir dir_;
   Env* env_ = Env::Default();
   std::string root_;
@@ -287,14 +299,7 @@ TEST_F(RepositoryTest, LoadBlobDetectsAFlippedByteInAPack) {
     id = Save(repo.get(), data);
     CommitEmpty(repo.get(), 1000);
   }
-  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
-  ASSERT_TRUE(repo.ok());
-  auto loc = (*repo)->index()->Lookup(id);
-  ASSERT_TRUE(loc.ok() && loc->has_value());
-  const std::string path = (*repo)->layout().PackFile((*loc)->pack);
-  std::string bytes = ReadFileToString(path);
-  bytes[(*loc)->offset + (*loc)->stored_len / 2] ^= 0x01;
-  WriteStringToFile(path, bytes);
+  FlipAByteOf(id);
   auto fresh = Repository::Open(env_, root_, OpenMode::kReadOnly);
   Bytes out;
   Status s = (*fresh)->LoadBlob(id, &out);
@@ -329,13 +334,7 @@ TEST_F(RepositoryTest, LoadBlobsConcatenatedGivesTheBlobsInOrderAndDetectsAFlipp
     for (size_t k = 0; k < sizes.size(); k++) EXPECT_EQ(sizes[k], blobs[blobs.size() - 1 - k].size()) << k;
     EXPECT_TRUE(std::string(out.begin(), out.end()) == want);
   }
-  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
-  auto loc = (*repo)->index()->Lookup(ids[77]);
-  ASSERT_TRUE(loc.ok() && loc->has_value());
-  const std::string path = (*repo)->layout().PackFile((*loc)->pack);
-  std::string bytes = ReadFileToString(path);
-  bytes[(*loc)->offset + (*loc)->stored_len / 2] ^= 0x01;
-  WriteStringToFile(path, bytes);
+  FlipAByteOf(ids[77]);
   auto fresh = Repository::Open(env_, root_, OpenMode::kReadOnly);
   Bytes out;
   std::vector<uint32_t> sizes;
