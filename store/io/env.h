@@ -34,6 +34,13 @@ class WritableFile {
   virtual Status Append(ByteView data) = 0;
   // fsync (fdatasync is not enough: the size must be durable too).
   virtual Status Sync() = 0;
+  // Starts the disk on what has been written so far (fdatasync of the bytes
+  // already handed to the file system, not of those still buffered here), so
+  // that the final Sync() has little left to wait for. Not a durability
+  // promise: only Sync() is. Unlike the other methods it may run on another
+  // thread while this file is appended to, but not after Close(). Default:
+  // nothing.
+  virtual Status SyncWrittenSoFar() { return Status::OK(); }
   // Closing never implies Sync. Destroying an unclosed file closes it.
   virtual Status Close() = 0;
 };

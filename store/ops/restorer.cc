@@ -74,6 +74,8 @@ class Finisher {
   std::thread thread_;
 };
 
+constexpr uint64_t kSyncEvery = 64u << 20;
+
 class Restorer {
  public:
   Restorer(Repository* repo, const RestoreOptions& opt, ProgressSink* progress)
@@ -134,8 +136,10 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   // Chunks are loaded (located, read, decompressed, SHA-256 checked) on
   // every core, a few MiB ahead of this thread, which appends each run of
   // them as it lies (store/ops/chunk_loader.h).
+  // Shared with the finishing thread, which alone closes it.
+  std::shared_ptr<WritableFile> f(std::move(file).value());
   Status s;
-  uint64_t written = 0;
+  uint64_t written = 0, synced_to = 0;
   {
     ChunkLoader loader(repo_, node.chunks, std::max(1u, std::thread::hardware_concurrency()));
     Bytes data;
@@ -151,20 +155,34 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
           break;
         }
       }
-      if (s.ok()) s = (*file)->Append(data);
+      if (s.ok()) s = f->Append(data);
       written += data.size();
+      // The disk's part of the final fsync (~0.5 s for 870 MiB here, even
+      // with O_DIRECT: the device's cache is flushed) is started every
+      // kSyncEvery on the finishing thread, while this one keeps writing.
+      if (s.ok() && written - synced_to >= kSyncEvery) {
+        synced_to = written;
+        finisher.Add({[f] { return f->SyncWrittenSoFar(); }, nullptr});
+      }
     }
   }
   if (s.ok() && (written != node.size || ContentIdOf(node.chunks) != node.content_id)) {
     s = Status::Corruption("manifest entry does not match its chunks");
   }
   if (!s.ok()) {
-    (*file)->Close().IgnoreError();
-    env_->RemoveFile(tmp).IgnoreError();  // best effort: the real name was never touched
+    // Closed and removed on the finishing thread, after any sync queued for it.
+    auto drop = [this, f, tmp] {
+      f->Close().IgnoreError();
+      env_->RemoveFile(tmp).IgnoreError();  // best effort: the real name was never touched
+    };
+    finisher.Add({[drop] {
+                    drop();
+                    return Status::OK();
+                  },
+                  drop});
     return s.WithContext("restore " + rel);
   }
   // The rest waits for the disk; the next file need not.
-  std::shared_ptr<WritableFile> f(std::move(file).value());
   const uint32_t mode = node.mode & 07777;
   const int64_t mtime = node.mtime_ns;
   const bool database = DatabaseCaptureOf(node).has_value();

@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/io/env.h"
@@ -272,7 +275,16 @@ TEST(PosixBulkFileTest, HoldsExactlyWhatWasAppended) {
         const std::string data = RandomBytes(size, size % 1000);
         auto f = env->NewBulkWritableFile(path, 0640);
         ASSERT_TRUE(f.ok()) << f.status().ToString();
-        // Appends of uneven sizes, as a restore's chunks come.
+        // Appends of uneven sizes, as a restore's chunks come, while another
+        // thread syncs what is written so far, as the restore's finisher does.
+        std::atomic<bool> done{false};
+        std::atomic<int> syncs_failed{0};
+        std::thread syncer([&] {
+          while (!done.load()) {
+            if (!(*f)->SyncWrittenSoFar().ok()) syncs_failed++;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        });
         size_t at = 0, step = 1;
         while (at < data.size()) {
           const size_t n = std::min(step, data.size() - at);
@@ -280,6 +292,9 @@ TEST(PosixBulkFileTest, HoldsExactlyWhatWasAppended) {
           at += n;
           step = step * 7 % 3000001 + 1;
         }
+        done = true;
+        syncer.join();
+        EXPECT_EQ(syncs_failed.load(), 0);
         if (sync) {
           ASSERT_TRUE((*f)->Sync().ok());
         }
