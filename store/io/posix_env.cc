@@ -113,7 +113,9 @@ class PosixDirectWritableFile final : public WritableFile {
 
   PosixDirectWritableFile(std::string path, int fd, uint8_t* buffer) : path_(std::move(path)), fd_(fd), buf_(buffer) {}
   ~PosixDirectWritableFile() override {
-    if (fd_ >= 0) CloseFd(fd_);  // an unclosed file is closed; errors (and unflushed data) are lost by design
+    // An unclosed file is closed, with what it gathered written out, like a
+    // PosixWritableFile; errors are lost by design.
+    Close().IgnoreError();
     std::free(buf_);
   }
 

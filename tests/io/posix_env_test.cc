@@ -256,8 +256,9 @@ TEST_F(PosixEnvTest, HostUserProcessAndClock) {
 
 // A bulk file (O_DIRECT where the file system allows) holds exactly the
 // bytes appended, whatever their sizes: partial last blocks are padded for
-// the device and cut back, on Sync and on a Close without Sync, and the
-// mode is exact. On tmpfs, which refuses O_DIRECT, it falls back.
+// the device and cut back, on Sync, on a Close without Sync and when an
+// unclosed file is destroyed, and the mode is exact. On tmpfs, which
+// refuses O_DIRECT, it falls back.
 TEST(PosixBulkFileTest, HoldsExactlyWhatWasAppended) {
   TempDir dir;
   Env* env = Env::Default();
@@ -270,8 +271,8 @@ TEST(PosixBulkFileTest, HoldsExactlyWhatWasAppended) {
   for (const std::string& root : roots) {
     for (size_t size :
          {size_t{0}, size_t{1}, size_t{4095}, size_t{4096}, size_t{4097}, 8 * kMiB, 8 * kMiB + 1, 20 * kMiB + 123}) {
-      for (bool sync : {true, false}) {
-        const std::string path = root + "/bulk-" + std::to_string(size) + (sync ? "-s" : "-c");
+      for (int ending : {0, 1, 2}) {  // Sync and Close; Close alone; destroyed unclosed
+        const std::string path = root + "/bulk-" + std::to_string(size) + "-" + std::to_string(ending);
         const std::string data = RandomBytes(size, size % 1000);
         auto f = env->NewBulkWritableFile(path, 0640);
         ASSERT_TRUE(f.ok()) << f.status().ToString();
@@ -295,10 +296,13 @@ TEST(PosixBulkFileTest, HoldsExactlyWhatWasAppended) {
         done = true;
         syncer.join();
         EXPECT_EQ(syncs_failed.load(), 0);
-        if (sync) {
+        if (ending == 0) {
           ASSERT_TRUE((*f)->Sync().ok());
         }
-        ASSERT_TRUE((*f)->Close().ok());
+        if (ending <= 1) {
+          ASSERT_TRUE((*f)->Close().ok());
+        }
+        f->reset();  // closes an unclosed file, with everything written out
         EXPECT_EQ(ReadFileToString(path).size(), size) << path;
         EXPECT_TRUE(ReadFileToString(path) == data) << path;
         EXPECT_EQ(ModeOf(path), 0640u) << path;
