@@ -343,9 +343,12 @@ Status Repository::LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLoc
     if (!found[k]) return Status::NotFound("blob " + ask[k].ShortHex(), "not in the index");
     (*locs)[missing[k]] = *found[k];
     if (bulk && !tocs_.Has(found[k]->pack)) {
-      QM_ASSIGN_OR_RETURN(auto pack, OpenPack(found[k]->pack));
-      QM_ASSIGN_OR_RETURN(auto toc, pack->ReadToc());
-      tocs_.Add(found[k]->pack, toc);
+      // A table that cannot be read only costs this shortcut: the blobs are
+      // still read at the index's locations (and a pack that cannot be
+      // opened fails there, with its own error).
+      auto pack = OpenPack(found[k]->pack);
+      auto toc = pack.ok() ? (*pack)->ReadToc() : Result<std::vector<PackEntry>>(pack.status());
+      tocs_.Add(found[k]->pack, toc.ok() ? *toc : std::vector<PackEntry>());
     }
   }
   return Status::OK();

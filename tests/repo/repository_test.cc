@@ -343,5 +343,41 @@ TEST_F(RepositoryTest, LoadBlobsConcatenatedGivesTheBlobsInOrderAndDetectsAFlipp
   EXPECT_NE(s.ToString().find(ids[77].ShortHex()), std::string::npos) << s.ToString();
 }
 
+// The pack tables are a shortcut: a pack whose table of contents is damaged
+// (its blobs intact) is still read in bulk, at the index's locations.
+TEST_F(RepositoryTest, BulkReadsOfAPackWithADamagedTableUseTheIndex) {
+  std::string want;
+  std::vector<Hash256> ids;
+  {
+    auto repo = OpenWrite();
+    for (int i = 0; i < 100; i++) {
+      const std::string blob = RandomBytes(2000 + i, 1000 + i);
+      want += blob;
+      ids.push_back(Save(repo.get(), blob));
+    }
+    CommitEmpty(repo.get(), 1000);
+  }
+  {
+    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(repo.ok());
+    auto loc = (*repo)->index()->Lookup(ids[0]);
+    ASSERT_TRUE(loc.ok() && loc->has_value());
+    const std::string path = (*repo)->layout().PackFile((*loc)->pack);
+    std::string bytes = ReadFileToString(path);
+    bytes[bytes.size() - 40] ^= 0x01;  // in the table of contents / trailer, after every blob
+    WriteStringToFile(path, bytes);
+    auto pack = (*repo)->OpenPack((*loc)->pack);
+    ASSERT_TRUE(pack.ok());
+    ASSERT_FALSE((*pack)->ReadToc().ok()) << "the test must damage the table";
+  }
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  Bytes out;
+  std::vector<uint32_t> sizes;
+  Status s = (*repo)->LoadBlobsConcatenated(ids.data(), ids.size(), &out, &sizes);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(std::string(out.begin(), out.end()) == want);
+}
+
 }  // namespace
 }  // namespace qm
