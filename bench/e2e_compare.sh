@@ -14,7 +14,8 @@
 # changed, then one `qm_workload.py mutate --seed 2` (one simulated hour of trading) on
 # WORK/src, (3) backup after that hour, (4) restore of the latest snapshot into a fresh
 # directory (deleted afterwards). Each is timed with /usr/bin/time; "added" is the
-# growth of `du -sb` of the repository. A tool command that fails is shown as FAIL and
+# growth of `du -sb` of the repository. Before each timed command the script runs `sync`,
+# so no tool pays for writing back another's data. A tool command that fails is shown as FAIL and
 # the run goes on; the script then exits 1.
 # Results: stdout and WORK/results.md; tool output in WORK/logs/.
 set -euo pipefail
@@ -108,6 +109,10 @@ measure() {
   local before after rc=0
   before=$(du -sb "$repo" 2>/dev/null | cut -f1 || echo 0)
   note "$tool: phase $phase (${phase_name[$phase]})"
+  # Each timed run starts with nothing dirty: otherwise the previous tool's
+  # writes (a repository, a restored tree) are written back during, and
+  # billed to, the next one's run. The page cache stays warm.
+  sync
   /usr/bin/time -o "$tf" -f '%e %U %S %M' "$@" >"$out" 2>"$err" || rc=$?
   after=$(du -sb "$repo" 2>/dev/null | cut -f1 || echo 0)
   if [ "$rc" != 0 ]; then
