@@ -133,13 +133,13 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   const std::string tmp = path + ".qm-restore-tmp";
   auto file = env_->NewBulkWritableFile(tmp, 0600);
   if (!file.ok()) return file.status().WithContext("restore " + rel);
-  // Chunks are loaded (located, read, decompressed, SHA-256 checked) on
-  // every core, a few MiB ahead of this thread, which appends each run of
-  // them as it lies (store/ops/chunk_loader.h).
   // Shared with the finishing thread, which alone closes it.
   std::shared_ptr<WritableFile> f(std::move(file).value());
   Status s;
   uint64_t written = 0, synced_to = 0;
+  // Chunks are loaded (located, read, decompressed, SHA-256 checked) on
+  // every core, a few MiB ahead of this thread, which appends each run of
+  // them as it lies (store/ops/chunk_loader.h).
   {
     ChunkLoader loader(repo_, node.chunks, std::max(1u, std::thread::hardware_concurrency()));
     Bytes data;
