@@ -295,28 +295,15 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, uint32_t mode) override {
-    int fd = OpenRetry(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
-    if (fd < 0) return PosixError("open " + path, errno);
-    // open() applies the umask, and an existing file keeps its old mode:
-    // fchmod makes the mode exactly `mode` either way.
-    if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
-      Status s = PosixError("fchmod " + path, errno);
-      CloseFd(fd);
-      return s;
-    }
+    QM_ASSIGN_OR_RETURN(int fd, WithExactMode(path, OpenForWriting(path, 0, mode), mode));
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
 
   Result<std::unique_ptr<WritableFile>> NewBulkWritableFile(const std::string& path, uint32_t mode) override {
-    int fd = OpenRetry(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, static_cast<mode_t>(mode));
+    int opened = OpenForWriting(path, O_DIRECT, mode);
     // tmpfs and some FUSE file systems refuse O_DIRECT at open.
-    if (fd < 0 && errno == EINVAL) return NewWritableFile(path, mode);
-    if (fd < 0) return PosixError("open " + path, errno);
-    if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
-      Status s = PosixError("fchmod " + path, errno);
-      CloseFd(fd);
-      return s;
-    }
+    if (opened < 0 && errno == EINVAL) return NewWritableFile(path, mode);
+    QM_ASSIGN_OR_RETURN(int fd, WithExactMode(path, opened, mode));
     void* buf = nullptr;
     if (::posix_memalign(&buf, PosixDirectWritableFile::kAlign, PosixDirectWritableFile::kBufferSize) != 0) {
       CloseFd(fd);
@@ -555,6 +542,23 @@ class PosixEnv final : public Env {
       int fd = ::open(path.c_str(), flags, mode);
       if (fd >= 0 || errno != EINTR) return fd;
     }
+  }
+  // Creates or truncates `path` for writing, with `extra_flags`; -1 and
+  // errno on failure, as open().
+  static int OpenForWriting(const std::string& path, int extra_flags, uint32_t mode) {
+    return OpenRetry(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | extra_flags, static_cast<mode_t>(mode));
+  }
+  // `fd` from OpenForWriting (errno still set when it is -1), its mode made
+  // exactly `mode`: open() applies the umask, and an existing file keeps its
+  // old mode, so fchmod sets it either way. Closes fd on failure.
+  static Result<int> WithExactMode(const std::string& path, int fd, uint32_t mode) {
+    if (fd < 0) return PosixError("open " + path, errno);
+    if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+      Status s = PosixError("fchmod " + path, errno);
+      CloseFd(fd);
+      return s;
+    }
+    return fd;
   }
 };
 
