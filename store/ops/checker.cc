@@ -80,7 +80,8 @@ Status Checker::CheckPacks() {
 }
 
 Status Checker::CheckIndex() {
-  QM_ASSIGN_OR_RETURN(auto indexed, repo_->index()->ListPacks());
+  QM_ASSIGN_OR_RETURN(ChunkIndex * index, repo_->index());
+  QM_ASSIGN_OR_RETURN(auto indexed, index->ListPacks());
   for (const Hash256& p : indexed) {
     if (!std::binary_search(packs_.begin(), packs_.end(), p)) {
       Error("index", "the chunk index lists pack " + p.ShortHex() + ", which is not in the repository");
@@ -93,7 +94,9 @@ std::string Checker::BlobProblem(const Hash256& id) {
   auto home = homes_.find(id);
   if (home == homes_.end()) return "is missing from every pack";
   if (bad_blobs_.count(id)) return "is damaged in pack " + home->second.pack.ShortHex();
-  auto loc = repo_->index()->Lookup(id);
+  auto index = repo_->index();
+  if (!index.ok()) return "cannot be looked up in the index: " + index.status().message();
+  auto loc = (*index)->Lookup(id);
   if (!loc.ok()) return "cannot be looked up in the index: " + loc.status().message();
   if (!loc->has_value()) return "is in pack " + home->second.pack.ShortHex() + " but not in the chunk index";
   auto alt = homes_.find(id);

@@ -20,7 +20,8 @@ Result<SnapshotStats> StatsOfSnapshot(Repository* repo, const Snapshot& snapshot
       if (!seen.insert(c.id).second) continue;
       st.unique_chunks++;
       st.bytes_unique += c.raw_len;
-      QM_ASSIGN_OR_RETURN(auto loc, repo->index()->Lookup(c.id));
+      QM_ASSIGN_OR_RETURN(ChunkIndex * index, repo->index());
+      QM_ASSIGN_OR_RETURN(auto loc, index->Lookup(c.id));
       if (!loc)
         return Status::Corruption("chunk " + c.id.ShortHex(), "referenced by the snapshot but not in the index");
       st.bytes_stored += loc->stored_len;
@@ -41,7 +42,8 @@ Result<StoreStats> StatsOfStore(Repository* repo) {
     QM_ASSIGN_OR_RETURN(FileInfo info, repo->env()->Stat(repo->layout().PackFile(p)));
     st.pack_bytes += info.size;
   }
-  QM_ASSIGN_OR_RETURN(st.blobs, repo->index()->CountBlobs());
+  QM_ASSIGN_OR_RETURN(ChunkIndex * index, repo->index());
+  QM_ASSIGN_OR_RETURN(st.blobs, index->CountBlobs());
   return st;
 }
 

@@ -97,7 +97,9 @@ Result<std::unique_ptr<Repository>> Repository::Open(Env* env, const std::string
   auto cfg = DecodeRepoConfig(*cfg_bytes);
   if (!cfg.ok()) return cfg.status().WithContext(repo->layout_.ConfigFile());
   repo->config_ = *cfg;
-  QM_RETURN_IF_ERROR(mode == OpenMode::kWrite ? repo->OpenForWrite() : repo->OpenForRead());
+  // Reading needs the index at once; a writer opens it on first use, so a
+  // backup that finds nothing changed never pays for it (see EnsureIndex).
+  QM_RETURN_IF_ERROR(mode == OpenMode::kWrite ? repo->OpenForWrite() : repo->EnsureIndex());
   return repo;
 }
 
@@ -107,8 +109,27 @@ Status Repository::OpenForWrite() {
   if (!lock.ok()) return lock.status();
   lock_ = std::move(lock).value();
   if (!stale.empty()) Warn("took over a stale lock left by " + stale + " (that process is gone)");
-  QM_RETURN_IF_ERROR(ClearLeftovers());
+  return ClearLeftovers();
+}
 
+Status Repository::EnsureIndex() {
+  std::call_once(index_once_, [this] {
+    index_status_ = mode_ == OpenMode::kWrite ? OpenIndexForWrite() : OpenIndexForRead();
+    index_open_.store(index_ != nullptr);
+  });
+  return index_status_;
+}
+
+bool Repository::index_opened() const {
+  return index_open_.load();
+}
+
+Result<ChunkIndex*> Repository::index() {
+  QM_RETURN_IF_ERROR(EnsureIndex());
+  return index_.get();
+}
+
+Status Repository::OpenIndexForWrite() {
   QM_RETURN_IF_ERROR(CreateDirs(env_, layout_.IndexDir(), 0700));
   auto index = OpenRocksChunkIndex(layout_.IndexDir(), /*read_only=*/false);
   if (!index.ok()) {
@@ -123,7 +144,7 @@ Status Repository::OpenForWrite() {
   return ReconcileIndex();
 }
 
-Status Repository::OpenForRead() {
+Status Repository::OpenIndexForRead() {
   auto index = OpenRocksChunkIndex(layout_.IndexDir(), /*read_only=*/true);
   if (index.ok()) {
     index_ = std::move(index).value();
@@ -224,6 +245,7 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
     std::lock_guard<std::mutex> l(write_mu_);
     if (pending_.count(id)) return SaveResult{};
   }
+  QM_RETURN_IF_ERROR(EnsureIndex());
   QM_ASSIGN_OR_RETURN(auto known, index_->Lookup(id));
   if (known) return SaveResult{};
 
@@ -284,7 +306,9 @@ Status Repository::Flush() {
 
 Result<Hash256> Repository::CommitSnapshot(const SnapshotRecord& record) {
   QM_RETURN_IF_ERROR(Flush());
-  QM_RETURN_IF_ERROR(index_->Sync());
+  // An index never opened holds nothing of this run: every blob goes through
+  // SaveBlob, which opens it, so no pack was written either.
+  if (index_opened()) QM_RETURN_IF_ERROR(index_->Sync());
   Bytes encoded = EncodeSnapshotRecord(record);
   Hash256 id = Sha256(encoded);
   // The commit point: the record appears under its final name only after
@@ -292,12 +316,15 @@ Result<Hash256> Repository::CommitSnapshot(const SnapshotRecord& record) {
   QM_RETURN_IF_ERROR(WriteFileAtomic(env_, layout_.SnapshotFile(id), encoded, 0600).WithContext("commit snapshot"));
   // After the commit point; only a cache. If it fails the next backup
   // checks the parent's chunks one by one, so the error is not the commit's.
-  auto removals = index_->PackRemovals();
-  if (removals.ok()) index_->MarkSnapshot(id, *removals).IgnoreError();
+  if (index_opened()) {
+    auto removals = index_->PackRemovals();
+    if (removals.ok()) index_->MarkSnapshot(id, *removals).IgnoreError();
+  }
   return id;
 }
 
 Result<bool> Repository::SnapshotChunksStillIndexed(const Hash256& snapshot) {
+  QM_RETURN_IF_ERROR(EnsureIndex());
   QM_ASSIGN_OR_RETURN(auto mark, index_->SnapshotMark(snapshot));
   if (!mark) return false;
   QM_ASSIGN_OR_RETURN(uint64_t removals, index_->PackRemovals());
@@ -305,11 +332,13 @@ Result<bool> Repository::SnapshotChunksStillIndexed(const Hash256& snapshot) {
 }
 
 Result<bool> Repository::HasBlob(const Hash256& id) {
+  QM_RETURN_IF_ERROR(EnsureIndex());
   QM_ASSIGN_OR_RETURN(auto loc, index_->Lookup(id));
   return loc.has_value();
 }
 
 Status Repository::LoadBlob(const Hash256& id, Bytes* out) {
+  QM_RETURN_IF_ERROR(EnsureIndex());
   QM_ASSIGN_OR_RETURN(auto loc, index_->Lookup(id));
   if (!loc) return Status::NotFound("blob " + id.ShortHex(), "not in the index");
   QM_ASSIGN_OR_RETURN(auto pack, OpenPack(loc->pack));
@@ -335,6 +364,7 @@ Status Repository::LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLoc
     }
   }
   if (missing.empty()) return Status::OK();
+  QM_RETURN_IF_ERROR(EnsureIndex());
   std::vector<Hash256> ask(missing.size());
   for (size_t k = 0; k < missing.size(); k++) ask[k] = ids[missing[k]];
   std::vector<std::optional<BlobLocation>> found;

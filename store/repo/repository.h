@@ -1,9 +1,10 @@
 // Repository: a qm-snap store on disk (layout in repo_layout.h).
 //
-// Opened for writing, it holds the single-writer lock, clears leftovers of
-// interrupted runs from tmp/, and reconciles the chunk index with packs/
-// (packs sealed but not indexed are indexed; indexed packs that vanished are
-// dropped so nothing new is deduplicated against missing data).
+// Opened for writing, it holds the single-writer lock and clears leftovers of
+// interrupted runs from tmp/. The chunk index is opened on first use and then
+// reconciled with packs/ (packs sealed but not indexed are indexed; indexed
+// packs that vanished are dropped so nothing new is deduplicated against
+// missing data): a backup that finds nothing changed does not need it.
 //
 // Commit protocol (docs/format.md, "Commit protocol"): blobs go into packs;
 // a pack is sealed (fsync, rename, fsync dir) before its entries enter the
@@ -16,6 +17,7 @@
 // concurrently; Flush and CommitSnapshot must not race with SaveBlob.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -69,7 +71,11 @@ class Repository {
   Env* env() const { return env_; }
   const RepoLayout& layout() const { return layout_; }
   const RepoConfig& config() const { return config_; }
-  ChunkIndex* index() const { return index_.get(); }
+  // The chunk index, opened (and, for a writer, reconciled with packs/) on
+  // first use.
+  Result<ChunkIndex*> index();
+  // Whether anything has needed the index yet (a writer opens it lazily).
+  bool index_opened() const;
 
   // --- writing (REQUIRES kWrite) ---
   struct SaveResult {
@@ -142,7 +148,10 @@ class Repository {
  private:
   Repository(Env* env, std::string root, OpenMode mode, WarningFn warn);
   Status OpenForWrite();
-  Status OpenForRead();
+  // Opens the index once (thread-safe); later calls return the first result.
+  Status EnsureIndex();
+  Status OpenIndexForWrite();
+  Status OpenIndexForRead();
   Status ClearLeftovers();
   Status ReconcileIndex();
   Status BuildMemIndexFromPacks();
@@ -163,7 +172,10 @@ class Repository {
   WarningFn warn_;
   RepoConfig config_;
   std::unique_ptr<RepoLock> lock_;
-  std::unique_ptr<ChunkIndex> index_;
+  std::once_flag index_once_;
+  Status index_status_;
+  std::unique_ptr<ChunkIndex> index_;  // set once, inside index_once_
+  std::atomic<bool> index_open_{false};
 
   std::mutex write_mu_;
   std::unique_ptr<PackWriter> data_pack_;

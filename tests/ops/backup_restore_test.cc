@@ -274,7 +274,7 @@ TEST_F(BackupRestoreTest, ABackupAfterALostPackStoresTheDataAgain) {
     ASSERT_TRUE(root_tree.ok());
     for (const Node& n : root_tree->nodes) {
       if (n.name != "config.yaml") continue;
-      auto loc = (*repo)->index()->Lookup(n.chunks.at(0).id);
+      auto loc = (*repo)->index().value()->Lookup(n.chunks.at(0).id);
       ASSERT_TRUE(loc.ok() && loc->has_value());
       lost = (*repo)->layout().PackFile((*loc)->pack);
     }
@@ -388,7 +388,7 @@ TEST_F(BackupRestoreTest, CheckReadDataFindsOneFlippedByteAndNamesTheAffectedSna
     if (n.name == "config.yaml") cfg = &n;
   ASSERT_NE(nullptr, cfg);
   ASSERT_FALSE(cfg->chunks.empty());
-  auto loc = (*repo)->index()->Lookup(cfg->chunks[0].id);
+  auto loc = (*repo)->index().value()->Lookup(cfg->chunks[0].id);
   ASSERT_TRUE(loc.ok() && loc->has_value());
   const std::string pack = (*repo)->layout().PackFile((*loc)->pack);
   repo->reset();

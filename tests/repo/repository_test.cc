@@ -56,7 +56,7 @@ class RepositoryTest : public ::testing::Test {
   void FlipAByteOf(const Hash256& id) {
     auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
     ASSERT_TRUE(repo.ok());
-    auto loc = (*repo)->index()->Lookup(id);
+    auto loc = (*repo)->index().value()->Lookup(id);
     ASSERT_TRUE(loc.ok() && loc->has_value());
     const std::string path = (*repo)->layout().PackFile((*loc)->pack);
     std::string bytes = ReadFileToString(path);
@@ -238,7 +238,7 @@ TEST_F(RepositoryTest, SnapshotChunksAreTrustedIndexedOnlyUntilAPackIsRemoved) {
     auto still = repo->SnapshotChunksStillIndexed(snap);
     ASSERT_TRUE(still.ok());
     EXPECT_TRUE(*still);
-    auto loc = repo->index()->Lookup(id);
+    auto loc = repo->index().value()->Lookup(id);
     ASSERT_TRUE(loc.ok() && loc->has_value());
     pack_file = repo->layout().PackFile((*loc)->pack);
   }
@@ -284,11 +284,30 @@ TEST_F(RepositoryTest, AMissingPackIsDroppedFromTheIndexSoNothingDedupsAgainstIt
   for (const auto& p : packs) fs::remove(p);
   std::vector<std::string> warnings;
   auto repo = OpenWrite(&warnings);
-  EXPECT_EQ(2u, warnings.size());
+  EXPECT_TRUE(warnings.empty());  // the index is reconciled when first used
   auto has = repo->HasBlob(id);
   ASSERT_TRUE(has.ok());
   EXPECT_FALSE(*has);
+  EXPECT_EQ(2u, warnings.size());
   Save(repo.get(), data, /*expect_new=*/true);
+}
+
+TEST_F(RepositoryTest, AWriterOpensTheIndexOnlyWhenSomethingNeedsIt) {
+  std::string data = RandomBytes(5000, 6);
+  Hash256 id;
+  {
+    auto repo = OpenWrite();
+    EXPECT_FALSE(repo->index_opened());
+    id = Save(repo.get(), data);
+    EXPECT_TRUE(repo->index_opened());
+    CommitEmpty(repo.get(), 1000);
+  }
+  auto repo = OpenWrite();
+  EXPECT_FALSE(repo->index_opened());
+  auto has = repo->HasBlob(id);
+  ASSERT_TRUE(has.ok());
+  EXPECT_TRUE(*has);
+  EXPECT_TRUE(repo->index_opened());
 }
 
 TEST_F(RepositoryTest, LoadBlobDetectsAFlippedByteInAPack) {
@@ -360,7 +379,7 @@ TEST_F(RepositoryTest, BulkReadsOfAPackWithADamagedTableUseTheIndex) {
   {
     auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
     ASSERT_TRUE(repo.ok());
-    auto loc = (*repo)->index()->Lookup(ids[0]);
+    auto loc = (*repo)->index().value()->Lookup(ids[0]);
     ASSERT_TRUE(loc.ok() && loc->has_value());
     const std::string path = (*repo)->layout().PackFile((*loc)->pack);
     std::string bytes = ReadFileToString(path);
