@@ -1,8 +1,8 @@
 #include "core/page_fingerprints.h"
 
-#include <cstring>
 #include <string>
 
+#include "core/cache_record.h"
 #include "core/coding.h"
 
 namespace qm {
@@ -18,9 +18,8 @@ Status Bad(const std::string& why) {
 }  // namespace
 
 Bytes EncodePageFingerprints(const PageFingerprints& fp) {
-  Bytes out(kMagic, kMagic + 4);
+  Bytes out = BeginCacheRecord(kMagic, kPageFingerprintsVersion);
   out.reserve(64 + fp.chunks.size() * kPerChunk);
-  out.push_back(kPageFingerprintsVersion);
   PutBytes(&out, fp.content_id.View());
   PutFixed32(&out, fp.page_size);
   PutVarint64(&out, fp.chunks.size());
@@ -30,19 +29,13 @@ Bytes EncodePageFingerprints(const PageFingerprints& fp) {
     PutBytes(&out, r.id.View());
     PutFixed32(&out, r.raw_len);
   }
-  PutFixed64(&out, Xxh3_64(out));
+  SealCacheRecord(&out);
   return out;
 }
 
 Result<PageFingerprints> DecodePageFingerprints(ByteView data) {
-  if (data.size() < 5 || std::memcmp(data.data(), kMagic, 4) != 0) return Bad("bad magic");
-  if (data[4] != kPageFingerprintsVersion) return Bad("unsupported version " + std::to_string(data[4]));
-  if (data.size() < 5 + 8) return Bad("truncated");
-  const ByteView body = data.first(data.size() - 8);
-  ByteReader tail(data.subspan(data.size() - 8));
-  uint64_t sum = 0;
-  if (!tail.ReadFixed64(&sum) || sum != Xxh3_64(body)) return Bad("checksum mismatch (torn or damaged)");
-  ByteReader r(body.subspan(5));
+  QM_ASSIGN_OR_RETURN(ByteView body, OpenCacheRecord(data, kMagic, kPageFingerprintsVersion, "page fingerprints"));
+  ByteReader r(body);
   PageFingerprints fp;
   ByteView id;
   if (!r.ReadBytes(32, &id) || !r.ReadFixed32(&fp.page_size)) return Bad("truncated header");
