@@ -11,6 +11,7 @@
 #include "core/fastcdc_chunker.h"
 #include "core/page_chunker.h"
 #include "core/page_fingerprints.h"
+#include "core/parent_trees.h"
 #include "core/path.h"
 #include "core/sqlite_extension.h"
 #include "core/tree.h"
@@ -116,13 +117,29 @@ class Archiver {
   // The parent snapshot's node at `rel`, or nullptr. The node lives in
   // parent_trees_ for the whole run: callers copy only what they keep.
   Result<const Node*> ParentNode(const std::string& rel, const Snapshot* snap = nullptr);
+  // A tree of a parent: from its cache file when there (and it hashes to
+  // `id`), else from the store.
+  Result<Tree> LoadParentTree(const Hash256& id);
+  // The cache file of the set `record` belongs to (core/parent_trees.h).
+  Hash256 ParentTreesKey(const SnapshotRecord& record) const;
+  // Reads `snap`'s trees when its set's cache file holds them (same root
+  // tree), and trusts its chunks to be in the store when no pack was added
+  // or removed since such a snapshot was committed. Never fails: a missing,
+  // torn or stale file only means the store is asked instead.
+  void LoadCachedParent(const Snapshot& snap);
+  // After the commit: this snapshot's trees for the next backup of its set.
+  void SaveCachedParent();
   // Whether every chunk of `prev` (a node of `snap`) is still in the store,
   // so the node may be reused: a lost pack must never be silently referenced.
   Result<bool> ChunksPresent(const Snapshot& snap, const Node& prev);
+  // Whether all of `snap`'s chunks are known to be in the store (cached per
+  // snapshot); false means "check chunk by chunk".
+  Result<bool> SnapshotStillIndexed(const Snapshot& snap);
   Result<Hash256> WriteTree(DirBuild* dir);
   // SQLite databases: the header decides, not the name.
   Result<bool> IsSqlite(const std::string& rel);
-  // Stats `rel` and its -wal, then begins its read transaction. Errors are
+  // Stats `rel` and its -wal, then, unless those prove it unchanged since
+  // the parent (CheckUnchanged), begins its read transaction. Errors are
   // item errors (the rest of the snapshot goes on); *opened false then.
   Status OpenDatabaseAt(const std::string& rel, const FileInfo& info, bool* opened);
   Status CheckUnchanged(const std::string& rel, OpenDatabase* db);
@@ -152,9 +169,17 @@ class Archiver {
   // they compare with the latest snapshot of the source, whatever its set.
   std::optional<Snapshot> db_parent_;
   std::map<std::string, std::optional<Tree>> parent_trees_;  // by snapshot id + "/" + relative dir
-  std::map<Hash256, bool> still_indexed_;
-  std::unordered_set<Hash256, Hash256Hasher> stored_blocks_;  // chunk-list blocks known to be stored //
-                                                              // SnapshotChunksStillIndexed, per snapshot
+  std::map<Hash256, bool> still_indexed_;                    // SnapshotStillIndexed, per snapshot
+  // Parent trees from the cache, by snapshot id; the trusted ones had the
+  // packs stamp of packs/ as it is now (packs_stamp_), so their chunks and
+  // trees (stored_trees_) are in the store without asking the index.
+  std::map<Hash256, Bytes> cached_files_;          // the cache files read, by snapshot id
+  std::map<Hash256, ParentTrees> cached_parents_;  // decoded: views into cached_files_
+  std::set<Hash256> trusted_parents_;
+  std::optional<Hash256> packs_stamp_;
+  std::unordered_set<Hash256, Hash256Hasher> stored_trees_;
+  std::vector<std::pair<Hash256, Bytes>> written_trees_;      // this snapshot's, for its cache file
+  std::unordered_set<Hash256, Hash256Hasher> stored_blocks_;  // chunk-list blocks known to be stored
   Bytes buf_;
   std::map<std::string, OpenDatabase> databases_;  // by relative path
   std::set<std::string> failed_databases_;         // could not be opened: already reported
@@ -195,12 +220,12 @@ Result<const Node*> Archiver::ParentNode(const std::string& rel, const Snapshot*
   if (it == parent_trees_.end()) {
     std::optional<Tree> tree;
     if (dir.empty()) {
-      QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTreeShallow(snap->record.root_tree));
+      QM_ASSIGN_OR_RETURN(Tree t, LoadParentTree(snap->record.root_tree));
       tree = std::move(t);
     } else {
       QM_ASSIGN_OR_RETURN(const Node* up, ParentNode(dir, snap));
       if (up != nullptr && up->type == NodeType::kDir) {
-        QM_ASSIGN_OR_RETURN(Tree t, repo_->LoadTreeShallow(up->subtree));
+        QM_ASSIGN_OR_RETURN(Tree t, LoadParentTree(up->subtree));
         tree = std::move(t);
       }
     }
@@ -213,13 +238,95 @@ Result<const Node*> Archiver::ParentNode(const std::string& rel, const Snapshot*
   return static_cast<const Node*>(nullptr);
 }
 
-Result<bool> Archiver::ChunksPresent(const Snapshot& snap, const Node& prev) {
+Result<Tree> Archiver::LoadParentTree(const Hash256& id) {
+  for (const auto& [snap, cached] : cached_parents_) {
+    for (const auto& [tree_id, bytes] : cached.trees) {
+      if (tree_id != id || Sha256(bytes) != id) continue;
+      auto tree = DecodeTree(bytes);
+      if (tree.ok()) return tree;
+    }
+  }
+  return repo_->LoadTreeShallow(id);
+}
+
+Hash256 Archiver::ParentTreesKey(const SnapshotRecord& record) const {
+  const bool dbs_only = (record.flags & kSnapshotDbsOnly) != 0;
+  const std::string name = std::string("parent-trees") + '\0' + record.source + '\0' + record.hostname + '\0' +
+                           (dbs_only ? "dbs-only" : "full");
+  return Sha256(AsBytes(name));
+}
+
+void Archiver::LoadCachedParent(const Snapshot& snap) {
+  if (opt_.force_read || cached_parents_.count(snap.id)) return;
+  auto bytes = repo_->GetCacheRecord(ParentTreesKey(snap.record));
+  if (!bytes.ok() || !*bytes) return;
+  Bytes& file = cached_files_[snap.id] = std::move(**bytes);
+  auto cached = DecodeParentTrees(file);
+  if (!cached.ok() || cached->root_tree != snap.record.root_tree) return;
+  if (!packs_stamp_) {
+    auto stamp = repo_->PacksStamp();
+    if (!stamp.ok()) return;
+    packs_stamp_ = *stamp;
+  }
+  if (cached->packs_stamp == *packs_stamp_) {
+    trusted_parents_.insert(snap.id);
+    for (const auto& [id, tree] : cached->trees) stored_trees_.insert(id);
+  }
+  cached_parents_.emplace(snap.id, std::move(cached).value());
+}
+
+void Archiver::SaveCachedParent() {
+  ParentTrees pt;
+  pt.root_tree = result_.record.root_tree;
+  if (repo_->index_opened()) {
+    // Reconciled at its opening and holding every pack this run sealed: the
+    // packs on disk now are exactly the indexed ones.
+    auto stamp = repo_->PacksStamp();
+    auto removals = repo_->PackRemovals();
+    if (!stamp.ok() || !removals.ok()) return;
+    pt.packs_stamp = *stamp;
+    pt.pack_removals = *removals;
+  } else {
+    // Nothing was stored, so every chunk came from trusted parents: packs/
+    // is as it was when they were committed, and so is the removal count.
+    if (!packs_stamp_ || trusted_parents_.empty()) return;
+    pt.packs_stamp = *packs_stamp_;
+    for (const Hash256& id : trusted_parents_) {
+      if (cached_parents_.at(id).pack_removals) pt.pack_removals = cached_parents_.at(id).pack_removals;
+    }
+  }
+  // The file of this set already says exactly this (nothing changed since
+  // the parent of the same set): leave it.
+  if (parent_ && ParentTreesKey(parent_->record) == ParentTreesKey(result_.record)) {
+    auto same = cached_parents_.find(parent_->id);
+    if (same != cached_parents_.end() && same->second.root_tree == pt.root_tree &&
+        same->second.packs_stamp == pt.packs_stamp && same->second.pack_removals == pt.pack_removals)
+      return;
+  }
+  for (const auto& [id, tree] : written_trees_) pt.trees.emplace_back(id, ByteView(tree));
+  repo_->PutCacheRecord(ParentTreesKey(result_.record), EncodeParentTrees(pt)).IgnoreError();
+}
+
+Result<bool> Archiver::SnapshotStillIndexed(const Snapshot& snap) {
+  if (trusted_parents_.count(snap.id)) return true;
   auto known = still_indexed_.find(snap.id);
   if (known == still_indexed_.end()) {
     QM_ASSIGN_OR_RETURN(bool indexed, repo_->SnapshotChunksStillIndexed(snap.id));
+    // Committed without the index (nothing had changed): its cache file
+    // kept the removal count of the parent it was proven against.
+    auto cached = cached_parents_.find(snap.id);
+    if (!indexed && cached != cached_parents_.end() && cached->second.pack_removals) {
+      QM_ASSIGN_OR_RETURN(uint64_t removals, repo_->PackRemovals());
+      indexed = removals == *cached->second.pack_removals;
+    }
     known = still_indexed_.emplace(snap.id, indexed).first;
   }
-  if (known->second) return true;
+  return known->second;
+}
+
+Result<bool> Archiver::ChunksPresent(const Snapshot& snap, const Node& prev) {
+  QM_ASSIGN_OR_RETURN(bool indexed, SnapshotStillIndexed(snap));
+  if (indexed) return true;
   Node full = prev;
   QM_RETURN_IF_ERROR(repo_->ExpandChunkList(&full));
   for (const ChunkRef& c : full.chunks) {
@@ -324,7 +431,6 @@ Status Archiver::AddEntry(const std::string& rel, const FileInfo& info) {
       QM_RETURN_IF_ERROR(OpenDatabaseAt(rel, info, &opened));
       if (!opened) return Status::OK();
       db = databases_.find(rel);
-      QM_RETURN_IF_ERROR(CheckUnchanged(rel, &db->second));
     } else if (expected_db && info.size > 0) {
       ItemError(rel, is_db.ok() ? Status::Corruption(Abs(rel), "not a SQLite database (bad header); not taken")
                                 : is_db.status());
@@ -438,6 +544,12 @@ Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bo
   db.main = info;
   auto wal = env_->Stat(Abs(rel) + "-wal");
   if (wal.ok()) db.wal = *wal;
+  QM_RETURN_IF_ERROR(CheckUnchanged(rel, &db));
+  if (db.reused) {
+    databases_[rel] = std::move(db);
+    *opened = true;
+    return Status::OK();
+  }
   auto src = SqliteSource::Open(Abs(rel), opt_.db_busy_timeout_ms);
   if (!src.ok()) {
     failed_databases_.insert(rel);
@@ -451,11 +563,11 @@ Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bo
 }
 
 Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
-  // Unchanged since the parent? Same stats of the file and its -wal (taken
-  // before this run's read transaction began), and neither modified within a
-  // second before the parent's stats were taken: file times are coarse, so a
-  // commit in the same clock tick as those stats could otherwise look like no
-  // change. Then the read transaction is ended at once.
+  // Unchanged since the parent? Same stats of the file and its -wal (just
+  // taken), and neither modified within a second before the parent's stats
+  // were taken: file times are coarse, so a commit in the same clock tick as
+  // those stats could otherwise look like no change. Then no read
+  // transaction is begun at all.
   if (opt_.force_read) return Status::OK();
   if (!db_parent_) return Status::OK();
   QM_ASSIGN_OR_RETURN(const Node* prev, ParentNode(rel, &*db_parent_));
@@ -480,7 +592,6 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
   n.content_id = prev->content_id;
   n.extensions = prev->extensions;
   db->reused = std::move(n);
-  db->source->End();
   return Status::OK();
 }
 
@@ -513,11 +624,6 @@ Status Archiver::LoadParentFingerprints(const std::string& rel, uint32_t page_si
 
 Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored) {
   *stored = false;
-  SqliteSource& src = *db->source;
-  SqliteCaptureExt ext;
-  ext.main = StampOf(db->main);
-  if (db->wal) ext.wal_file = StampOf(*db->wal);
-  ext.stamped_at_ns = db->stamped_at_ns;
   DatabaseCapture report;
   report.path = rel;
 
@@ -532,12 +638,18 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
       report.wal = old->wal;
       report.quick_check = old->quick_check;
     }
-    report.read_hold_ms = src.info().read_hold_ms;
+    report.read_hold_ms = 0;  // proven unchanged from its stats: never opened
     result_.databases.push_back(report);
     *stored = true;
     if (progress_) progress_->FileDone(rel, node->size, true);
     return Status::OK();
   }
+
+  SqliteSource& src = *db->source;
+  SqliteCaptureExt ext;
+  ext.main = StampOf(db->main);
+  if (db->wal) ext.wal_file = StampOf(*db->wal);
+  ext.stamped_at_ns = db->stamped_at_ns;
 
   // quick_check reads every page through SQLite, as long as the copy. With
   // a second connection it already runs on a thread of its own (started for
@@ -674,9 +786,12 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir) {
   }
   Bytes encoded = EncodeTree(tree);
   const Hash256 id = Sha256(encoded);
-  auto saved = repo_->SaveBlob(BlobType::kTree, id, encoded);
-  if (!saved.ok()) return saved.status().WithContext("store tree");
-  if (saved->added) totals_.bytes_added += saved->stored_bytes;
+  if (!stored_trees_.count(id)) {
+    auto saved = repo_->SaveBlob(BlobType::kTree, id, encoded);
+    if (!saved.ok()) return saved.status().WithContext("store tree");
+    if (saved->added) totals_.bytes_added += saved->stored_bytes;
+  }
+  written_trees_.emplace_back(id, std::move(encoded));
   return id;
 }
 
@@ -717,10 +832,20 @@ Result<BackupResult> Archiver::Run() {
     parent_ = *same_source;
   }
   if (same_source != nullptr) db_parent_ = *same_source;
+  if (parent_) LoadCachedParent(*parent_);
+  if (db_parent_) LoadCachedParent(*db_parent_);
 
   // One point in time for the whole application: the read transactions of
   // all four databases are opened back to back before any is copied. Each
-  // is ended as soon as its copy is done.
+  // is ended as soon as its copy is done. A database whose stats prove it
+  // unchanged since the parent is not opened at all (its content is the
+  // parent's, as of its stats taken here). What that proof needs from the
+  // parent (its trees, whether its chunks are all still stored) is read
+  // first, so the databases' stats and transactions stay back to back.
+  if (db_parent_) {
+    for (const auto& db : kDatabasePaths) QM_RETURN_IF_ERROR(ParentNode(db, &*db_parent_).status());
+    QM_RETURN_IF_ERROR(SnapshotStillIndexed(*db_parent_).status());
+  }
   for (const auto& db : kDatabasePaths) {
     if (Excluded(db)) continue;
     auto info = env_->Stat(Abs(db));
@@ -730,8 +855,6 @@ Result<BackupResult> Archiver::Run() {
     bool opened = false;
     QM_RETURN_IF_ERROR(OpenDatabaseAt(db, *info, &opened));
   }
-  // Databases proven unchanged release their read transactions right away.
-  for (auto& [rel, db] : databases_) QM_RETURN_IF_ERROR(CheckUnchanged(rel, &db));
   // Every changed database's quick_check starts now, each on its own core
   // where it has a second connection, rather than one after another as each
   // is copied: quick_check of a 1 GiB database costs as much as the rest of
@@ -780,6 +903,7 @@ Result<BackupResult> Archiver::Run() {
   QM_ASSIGN_OR_RETURN(Hash256 id, repo_->CommitSnapshot(rec));
   result_.snapshot_id = id;
   result_.record = std::move(rec);
+  SaveCachedParent();
   result_.duration_s = static_cast<double>(env_->NowUnixNanos() - started) / 1e9;
   return std::move(result_);
 }

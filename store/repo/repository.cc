@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/chunk_list.h"
+#include "core/coding.h"
 #include "core/time_format.h"
 #include "core/zstd_codec.h"
 
@@ -223,6 +224,20 @@ Result<std::vector<Hash256>> Repository::ListPacksOnDisk() {
   return out;
 }
 
+Result<Hash256> Repository::PacksStamp() {
+  Bytes all;
+  all.reserve(257 * 32);
+  for (int i = -1; i < 256; ++i) {
+    const std::string dir = i < 0 ? layout_.PacksDir() : layout_.PackShardDir(HexShard(i));
+    QM_ASSIGN_OR_RETURN(FileInfo info, env_->Stat(dir));
+    PutFixed64(&all, info.inode);
+    PutFixed64(&all, info.size);
+    PutFixed64(&all, static_cast<uint64_t>(info.mtime_ns));
+    PutFixed64(&all, static_cast<uint64_t>(info.ctime_ns));
+  }
+  return Sha256(all);
+}
+
 Result<std::shared_ptr<PackReader>> Repository::OpenPack(const Hash256& pack) {
   {
     std::lock_guard<std::mutex> l(packs_mu_);
@@ -329,6 +344,11 @@ Result<bool> Repository::SnapshotChunksStillIndexed(const Hash256& snapshot) {
   if (!mark) return false;
   QM_ASSIGN_OR_RETURN(uint64_t removals, index_->PackRemovals());
   return *mark == removals;
+}
+
+Result<uint64_t> Repository::PackRemovals() {
+  QM_RETURN_IF_ERROR(EnsureIndex());
+  return index_->PackRemovals();
 }
 
 Result<bool> Repository::HasBlob(const Hash256& id) {

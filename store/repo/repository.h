@@ -114,6 +114,8 @@ class Repository {
   // the index (no pack was removed since it was committed; see the "R" and
   // "s" keys in docs/format.md). False means "unknown": check each chunk.
   Result<bool> SnapshotChunksStillIndexed(const Hash256& snapshot);
+  // How many packs have ever been removed from the index (its "R" count).
+  Result<uint64_t> PackRemovals();
   // The local cache: one file per key in R/cache/ (page fingerprints;
   // docs/format.md "Page fingerprints"). Put replaces the file through a
   // temporary in R/tmp/ and a rename, without fsync: after a crash the file
@@ -143,6 +145,15 @@ class Repository {
 
   // Packs present under packs/ (by name).
   Result<std::vector<Hash256>> ListPacksOnDisk();
+  // A stamp of packs/ that changes whenever a pack is added or removed:
+  // SHA-256 over the inode, size, mtime and ctime of packs/ and each of its
+  // 256 shard directories (adding or removing an entry updates a
+  // directory's mtime and ctime). 257 stats, ~0.7 ms, where listing every
+  // pack took ~4 ms. Times are the kernel's coarse clock, so two changes
+  // within one tick (~4 ms) could leave a shard's stamp alone; a writer
+  // takes the stamp after its last change and holds the lock until after,
+  // so the next change is another process's, started later.
+  Result<Hash256> PacksStamp();
   Result<std::shared_ptr<PackReader>> OpenPack(const Hash256& pack);
 
  private:

@@ -76,6 +76,13 @@ class BackupRestoreTest : public ::testing::Test {
     ASSERT_TRUE(Repository::Init(env_, root_, RepoConfig{}).ok());
     now_ = *ParseTime(kNow);
   }
+  // Options for a backup of src_ taken at `time`.
+  BackupOptions At(int64_t time) const {
+    BackupOptions opt;
+    opt.source = src_;
+    opt.time_unix = time;
+    return opt;
+  }
   Result<BackupResult> DoBackup(BackupOptions opt = {}, Collect* sink = nullptr) {
     if (opt.source.empty()) opt.source = src_;
     if (!opt.time_unix) opt.time_unix = now_;
@@ -92,6 +99,31 @@ class BackupRestoreTest : public ::testing::Test {
     auto r = Restore(repo->get(), *snap, RestoreOptions{target}, nullptr);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return target;
+  }
+  // The pack holding config.yaml's first chunk in `b`'s snapshot ("" if none).
+  std::string PackHoldingConfig(const BackupResult& b) {
+    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    if (!repo.ok()) return "";
+    auto root_tree = (*repo)->LoadTree(b.record.root_tree);
+    if (!root_tree.ok()) return "";
+    for (const Node& n : root_tree->nodes) {
+      if (n.name != "config.yaml" || n.chunks.empty()) continue;
+      auto loc = (*repo)->index().value()->Lookup(n.chunks[0].id);
+      if (loc.ok() && loc->has_value()) return (*repo)->layout().PackFile((*loc)->pack);
+    }
+    return "";
+  }
+  // After a pack was lost: `b` stored the lost data again, check finds its
+  // snapshot whole, and config.yaml restores from it.
+  void ExpectStoredAgainAndWhole(const BackupResult& b) {
+    EXPECT_GT(b.record.totals.bytes_added, 0u) << "the lost data must be stored again";
+    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(repo.ok());
+    auto report = Check(repo->get(), CheckOptions{true}, nullptr);
+    ASSERT_TRUE(report.ok());
+    for (const auto& d : report->damaged_snapshots) EXPECT_NE(b.snapshot_id, d) << "the new snapshot is whole";
+    const std::string out = RestoreSnapshot(b.snapshot_id);
+    EXPECT_EQ(ReadFileToString(src_ + "/config.yaml"), ReadFileToString(out + "/config.yaml"));
   }
   // What the guide's default selection should take from src_.
   std::set<std::string> ExpectedDefaultSet() {
@@ -266,30 +298,90 @@ TEST_F(BackupRestoreTest, AFullRunReusesDatabasesCapturedByTheLatestHourlyRun) {
 TEST_F(BackupRestoreTest, ABackupAfterALostPackStoresTheDataAgain) {
   auto first = DoBackup();
   ASSERT_TRUE(first.ok());
-  std::string lost;
-  {
-    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
-    ASSERT_TRUE(repo.ok());
-    auto root_tree = (*repo)->LoadTree(first->record.root_tree);
-    ASSERT_TRUE(root_tree.ok());
-    for (const Node& n : root_tree->nodes) {
-      if (n.name != "config.yaml") continue;
-      auto loc = (*repo)->index().value()->Lookup(n.chunks.at(0).id);
-      ASSERT_TRUE(loc.ok() && loc->has_value());
-      lost = (*repo)->layout().PackFile((*loc)->pack);
-    }
-  }
+  const std::string lost = PackHoldingConfig(*first);
   ASSERT_FALSE(lost.empty());
   ASSERT_TRUE(fs::remove(lost));
   auto second = DoBackup();
   ASSERT_TRUE(second.ok()) << second.status().ToString();
-  EXPECT_GT(second->record.totals.bytes_added, 0u) << "the lost data must be stored again";
-  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
-  auto report = Check(repo->get(), CheckOptions{true}, nullptr);
-  ASSERT_TRUE(report.ok());
-  for (const auto& d : report->damaged_snapshots) EXPECT_NE(second->snapshot_id, d) << "the new snapshot is whole";
+  ExpectStoredAgainAndWhole(*second);
+}
+
+// With nothing changed, the parent's trees come from the local cache and
+// packs/ is stamped instead of asking the chunk index (opening RocksDB was
+// the largest part of such a run); the unchanged databases are not even
+// opened.
+TEST_F(BackupRestoreTest, AnUnchangedBackupNeedsNeitherTheChunkIndexNorTheDatabases) {
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok());
+  for (int run = 0; run < 2; run++) {
+    auto repo = Repository::Open(env_, root_, OpenMode::kWrite);
+    ASSERT_TRUE(repo.ok());
+    auto b = Backup(repo->get(), At(now_ + 1 + run), nullptr);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    EXPECT_FALSE((*repo)->index_opened()) << "run " << run;
+    EXPECT_EQ(0u, b->record.totals.bytes_added);
+    EXPECT_EQ(0u, b->record.totals.bytes_read);
+    EXPECT_EQ(first->record.root_tree, b->record.root_tree);
+    ASSERT_EQ(4u, b->databases.size());
+    for (const auto& db : b->databases) {
+      EXPECT_TRUE(db.unchanged) << db.path;
+      EXPECT_EQ(0.0, db.read_hold_ms) << db.path << " was opened";
+      EXPECT_EQ("ok", db.quick_check) << db.path;
+    }
+  }
+  auto snaps = [&] {
+    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    return (*repo)->ListSnapshots().value();
+  }();
+  ASSERT_EQ(3u, snaps.size());
+  const std::string out = RestoreSnapshot(snaps.back().id);
+  for (const char* f : {"config.yaml", "data/quantmesh.db", "logs.db"})
+    EXPECT_EQ(ReadFileToString(src_ + "/" + f), ReadFileToString(out + "/" + f)) << f;
+}
+
+// The stamp of packs/ is what lets an unchanged run skip the index: a pack
+// lost after such a run must still be noticed by the next one, and its data
+// stored again.
+TEST_F(BackupRestoreTest, APackLostAfterAnIndexFreeBackupIsNoticedAndItsDataStoredAgain) {
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok());
+  const std::string lost = PackHoldingConfig(*first);
+  ASSERT_FALSE(lost.empty());
+  {
+    auto repo = Repository::Open(env_, root_, OpenMode::kWrite);
+    auto second = Backup(repo->get(), At(now_ + 1), nullptr);
+    ASSERT_TRUE(second.ok());
+    ASSERT_FALSE((*repo)->index_opened()) << "the second run must be the index-free one";
+  }
+  ASSERT_TRUE(fs::remove(lost));
+  auto third = DoBackup(At(now_ + 2));
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  ExpectStoredAgainAndWhole(*third);
+}
+
+// The cache is only a shortcut: damaged cache files cost the index, never
+// the snapshot.
+TEST_F(BackupRestoreTest, DamagedCacheFilesOnlyCostTheIndex) {
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok());
+  int damaged = 0;
+  for (const auto& e : fs::directory_iterator(root_ + "/cache")) {
+    std::string bytes = ReadFileToString(e.path());
+    ASSERT_FALSE(bytes.empty());
+    bytes[bytes.size() / 2] ^= 0x01;
+    WriteStringToFile(e.path(), bytes);
+    damaged++;
+  }
+  ASSERT_GT(damaged, 0);
+  auto repo = Repository::Open(env_, root_, OpenMode::kWrite);
+  auto second = Backup(repo->get(), At(now_ + 1), nullptr);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_TRUE((*repo)->index_opened());
+  EXPECT_EQ(0u, second->record.totals.bytes_added);
+  EXPECT_EQ(first->record.root_tree, second->record.root_tree);
+  repo->reset();
   const std::string out = RestoreSnapshot(second->snapshot_id);
-  EXPECT_EQ(ReadFileToString(src_ + "/config.yaml"), ReadFileToString(out + "/config.yaml"));
+  EXPECT_EQ(ReadFileToString(src_ + "/data/quantmesh.db"), ReadFileToString(out + "/data/quantmesh.db"));
 }
 
 TEST_F(BackupRestoreTest, AMissingOptionalItemIsAWarningNotAFailure) {

@@ -1,0 +1,67 @@
+#include "core/parent_trees.h"
+
+#include <string>
+
+#include "core/cache_record.h"
+#include "core/coding.h"
+
+namespace qm {
+namespace {
+
+constexpr char kMagic[4] = {'Q', 'M', 'P', 'T'};
+
+Status Bad(const std::string& why) {
+  return Status::Corruption("parent trees: " + why);
+}
+
+}  // namespace
+
+Bytes EncodeParentTrees(const ParentTrees& pt) {
+  size_t total = 64 + 32 + 32;
+  for (const auto& [id, tree] : pt.trees) total += 32 + 10 + tree.size();
+  Bytes out = BeginCacheRecord(kMagic, kParentTreesVersion);
+  out.reserve(total);
+  PutBytes(&out, pt.root_tree.View());
+  PutBytes(&out, pt.packs_stamp.View());
+  out.push_back(pt.pack_removals ? 1 : 0);
+  PutVarint64(&out, pt.pack_removals.value_or(0));
+  PutVarint64(&out, pt.trees.size());
+  for (const auto& [id, tree] : pt.trees) {
+    PutBytes(&out, id.View());
+    PutVarint64(&out, tree.size());
+    PutBytes(&out, tree);
+  }
+  SealCacheRecord(&out);
+  return out;
+}
+
+Result<ParentTrees> DecodeParentTrees(ByteView data) {
+  QM_ASSIGN_OR_RETURN(ByteView body, OpenCacheRecord(data, kMagic, kParentTreesVersion, "parent trees"));
+  ByteReader r(body);
+  ParentTrees pt;
+  ByteView id;
+  if (!r.ReadBytes(32, &id)) return Bad("truncated header");
+  pt.root_tree = *Hash256::FromBytes(id);
+  if (!r.ReadBytes(32, &id)) return Bad("truncated header");
+  pt.packs_stamp = *Hash256::FromBytes(id);
+  ByteView flag;
+  uint64_t removals = 0, count = 0;
+  if (!r.ReadBytes(1, &flag) || flag[0] > 1 || !r.ReadVarint64(&removals) || !r.ReadVarint64(&count))
+    return Bad("truncated header");
+  if (flag[0] == 1) pt.pack_removals = removals;
+  // Each tree takes at least 33 bytes: a count beyond that is a lie.
+  if (count > r.remaining() / 33) return Bad("bad count");
+  pt.trees.reserve(static_cast<size_t>(count));
+  for (uint64_t i = 0; i < count; i++) {
+    uint64_t len = 0;
+    ByteView tree;
+    if (!r.ReadBytes(32, &id) || !r.ReadVarint64(&len) || len > r.remaining() ||
+        !r.ReadBytes(static_cast<size_t>(len), &tree))
+      return Bad("truncated tree " + std::to_string(i));
+    pt.trees.emplace_back(*Hash256::FromBytes(id), tree);
+  }
+  if (!r.empty()) return Bad("trailing bytes");
+  return pt;
+}
+
+}  // namespace qm
