@@ -8,9 +8,11 @@
 #include <atomic>
 #include <cstdio>
 #include <thread>
+#include <unordered_map>
 
 #include "core/chunk_list.h"
 #include "core/coding.h"
+#include "core/snapshot_cache.h"
 #include "core/time_format.h"
 #include "core/zstd_codec.h"
 
@@ -545,29 +547,83 @@ Result<std::vector<Hash256>> Repository::SaveChunkList(const std::vector<ChunkRe
   return blocks;
 }
 
-Result<SnapshotRecord> Repository::LoadSnapshot(const Hash256& id) {
+Result<Bytes> Repository::ReadSnapshotFile(const Hash256& id) {
   const std::string ctx = "snapshot " + id.ShortHex();
   auto bytes = ReadFileToBytes(env_, layout_.SnapshotFile(id), kMaxSnapshotRecordSize);
   if (!bytes.ok()) return bytes.status().WithContext(ctx);
   if (Sha256(*bytes) != id) return Status::Corruption(ctx, "record does not match its name");
-  auto rec = DecodeSnapshotRecord(*bytes);
-  if (!rec.ok()) return rec.status().WithContext(ctx);
+  return bytes;
+}
+
+Result<SnapshotRecord> Repository::LoadSnapshot(const Hash256& id) {
+  QM_ASSIGN_OR_RETURN(Bytes bytes, ReadSnapshotFile(id));
+  auto rec = DecodeSnapshotRecord(bytes);
+  if (!rec.ok()) return rec.status().WithContext("snapshot " + id.ShortHex());
   return rec;
 }
 
+namespace {
+
+// Records read from their files, or dropped from the cache, before a writer
+// rewrites the snapshot cache: reading a few files costs less than
+// rewriting ~200 KB after every backup.
+constexpr size_t kSnapshotCacheSlack = 16;
+
+Hash256 SnapshotCacheKey() {
+  return Sha256(AsBytes("snapshot-cache"));
+}
+
+}  // namespace
+
 Result<std::vector<Snapshot>> Repository::ListSnapshots() {
   QM_ASSIGN_OR_RETURN(auto names, env_->GetChildren(layout_.SnapshotsDir()));
+  // snapshots/ says which snapshots exist; the cache file (core/
+  // snapshot_cache.h) only saves reading them, record by record, and a
+  // cached record counts only if it hashes to its snapshot's id.
+  Bytes cache_file;
+  std::unordered_map<Hash256, ByteView, Hash256Hasher> cached;
+  auto file = GetCacheRecord(SnapshotCacheKey());
+  if (file.ok() && *file) {
+    cache_file = std::move(**file);
+    auto records = DecodeSnapshotCache(cache_file);
+    if (records.ok()) {
+      for (const ByteView& r : *records) cached.emplace(Sha256(r), r);
+    }
+  }
   std::vector<Snapshot> out;
+  std::vector<ByteView> listed;  // the records of `out`, for the cache
+  std::vector<Bytes> read;       // records read from their files
+  read.reserve(names.size());
+  size_t hits = 0;
   for (const auto& name : names) {
     auto id = RepoLayout::ParseSnapshotFileName(name);
     if (!id) continue;  // temporaries of an interrupted commit
-    auto rec = LoadSnapshot(*id);
+    auto hit = cached.find(*id);
+    if (hit != cached.end()) {
+      auto rec = DecodeSnapshotRecord(hit->second);
+      if (rec.ok()) {
+        out.push_back(Snapshot{*id, std::move(rec).value()});
+        listed.push_back(hit->second);
+        hits++;
+        continue;
+      }
+    }
+    auto bytes = ReadSnapshotFile(*id);
+    if (!bytes.ok()) {
+      Warn("skipping unreadable " + bytes.status().message());
+      continue;
+    }
+    auto rec = DecodeSnapshotRecord(*bytes);
     if (!rec.ok()) {
-      Warn("skipping unreadable " + rec.status().message());
+      Warn("skipping unreadable " + rec.status().WithContext("snapshot " + id->ShortHex()).message());
       continue;
     }
     out.push_back(Snapshot{*id, std::move(rec).value()});
+    read.push_back(std::move(bytes).value());
+    listed.push_back(read.back());
   }
+  if (mode_ == OpenMode::kWrite && (read.size() >= kSnapshotCacheSlack || cached.size() - hits >= kSnapshotCacheSlack))
+    PutCacheRecord(SnapshotCacheKey(), EncodeSnapshotCache(listed)).IgnoreError();  // only a cache
   std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
     if (a.record.time_unix != b.record.time_unix) return a.record.time_unix < b.record.time_unix;
     if (a.record.time_nanos != b.record.time_nanos) return a.record.time_nanos < b.record.time_nanos;

@@ -132,6 +132,10 @@ class Repository {
 
   // Every readable snapshot, oldest first. An unreadable record is reported
   // through the warning function and skipped (check reports it as an error).
+  // Records come from the snapshot cache (core/snapshot_cache.h) where it
+  // holds them; a writer refreshes it once 16 records were read from their
+  // files or dropped. A record damaged on disk but intact in the cache is
+  // listed: LoadSnapshot and `check` read the file itself.
   Result<std::vector<Snapshot>> ListSnapshots();
   // Reads one record and verifies that it hashes to its name.
   Result<SnapshotRecord> LoadSnapshot(const Hash256& id);
@@ -164,6 +168,8 @@ class Repository {
   Status OpenIndexForWrite();
   Status OpenIndexForRead();
   Status ClearLeftovers();
+  // A snapshot record's bytes, checked to hash to `id`.
+  Result<Bytes> ReadSnapshotFile(const Hash256& id);
   Status ReconcileIndex();
   Status BuildMemIndexFromPacks();
   Status Seal(std::unique_ptr<PackWriter> writer);

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/coding.h"
+#include "tests/support/cache_record_checks.h"
 #include "tests/support/golden.h"
 
 namespace qm {
@@ -50,30 +50,12 @@ TEST(ParentTreesTest, UnknownRemovalCountRoundTrips) {
 }
 
 TEST(ParentTreesTest, EveryTruncationFlippedByteAndBadHeaderIsRejected) {
-  const Bytes enc = EncodeParentTrees(Sample());
-  for (size_t n = 0; n < enc.size(); n++) {
-    EXPECT_FALSE(DecodeParentTrees(ByteView(enc.data(), n)).ok()) << "truncated to " << n;
-  }
-  Bytes longer = enc;
-  longer.push_back(0);
-  EXPECT_FALSE(DecodeParentTrees(longer).ok()) << "trailing byte";
-  Bytes bad_version = enc;
-  bad_version[4] = 2;
-  EXPECT_FALSE(DecodeParentTrees(bad_version).ok()) << "unknown version";
-  for (size_t i = 0; i < enc.size(); i++) {
-    Bytes flipped = enc;
-    flipped[i] ^= 0x10;
-    EXPECT_FALSE(DecodeParentTrees(flipped).ok()) << "flipped byte " << i << ": the checksum covers it";
-  }
+  ExpectCacheRecordRefusesDamage(
+      EncodeParentTrees(Sample()), [](ByteView b) { return DecodeParentTrees(b).status(); }, 2);
 }
 
 // A checksum-valid record whose lengths lie must fail, not read past the end.
 TEST(ParentTreesTest, LyingLengthsBehindAValidChecksumAreRejected) {
-  auto reseal = [](Bytes b) {
-    b.resize(b.size() - 8);
-    PutFixed64(&b, Xxh3_64(b));
-    return b;
-  };
   ParentTrees one;
   one.trees.emplace_back(Sha256(AsBytes("t")), AsBytes("t"));
   Bytes enc = EncodeParentTrees(one);
@@ -82,13 +64,13 @@ TEST(ParentTreesTest, LyingLengthsBehindAValidChecksumAreRejected) {
   ASSERT_EQ(1, enc[count_at]);
   Bytes many = enc;
   many[count_at] = 100;
-  EXPECT_FALSE(DecodeParentTrees(reseal(many)).ok()) << "count beyond the bytes";
+  EXPECT_FALSE(DecodeParentTrees(ResealCacheRecord(many)).ok()) << "count beyond the bytes";
   Bytes longer = enc;
   longer[count_at + 1 + 32] = 0x7f;  // the tree's length
-  EXPECT_FALSE(DecodeParentTrees(reseal(longer)).ok()) << "tree length beyond the bytes";
+  EXPECT_FALSE(DecodeParentTrees(ResealCacheRecord(longer)).ok()) << "tree length beyond the bytes";
   Bytes flag = enc;
   flag[count_at - 2] = 2;
-  EXPECT_FALSE(DecodeParentTrees(reseal(flag)).ok()) << "removals flag neither 0 nor 1";
+  EXPECT_FALSE(DecodeParentTrees(ResealCacheRecord(flag)).ok()) << "removals flag neither 0 nor 1";
 }
 
 }  // namespace

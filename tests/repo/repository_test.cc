@@ -398,5 +398,48 @@ TEST_F(RepositoryTest, BulkReadsOfAPackWithADamagedTableUseTheIndex) {
   EXPECT_TRUE(std::string(out.begin(), out.end()) == want);
 }
 
+// Listing reads one cache file instead of every record, but snapshots/
+// decides what exists: a removed snapshot is not listed from the cache, a
+// new one is read from its file, and a damaged cache only costs the reads.
+TEST_F(RepositoryTest, ListedSnapshotsFollowTheDirectoryWhateverTheCacheHolds) {
+  std::vector<Hash256> ids;
+  {
+    auto repo = OpenWrite();
+    for (int i = 0; i < 20; i++) ids.push_back(CommitEmpty(repo.get(), 1000 + i));
+    ASSERT_EQ(20u, repo->ListSnapshots()->size());  // 20 read from files: the cache is written
+  }
+  const std::string cache_dir = root_ + "/cache";
+  ASSERT_TRUE(fs::exists(cache_dir) && !fs::is_empty(cache_dir));
+  auto listed_ids = [&](Repository* repo) {
+    std::vector<Hash256> out;
+    auto all = repo->ListSnapshots();
+    EXPECT_TRUE(all.ok());
+    if (all.ok())
+      for (const Snapshot& s : *all) out.push_back(s.id);
+    return out;
+  };
+  ASSERT_TRUE(fs::remove(root_ + "/snapshots/" + ids[3].Hex()));
+  Hash256 added;
+  {
+    auto repo = OpenWrite();
+    added = CommitEmpty(repo.get(), 2000);
+  }
+  std::vector<Hash256> want = ids;
+  want.erase(want.begin() + 3);
+  want.push_back(added);
+  {
+    auto reader = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ(want, listed_ids(reader->get()));
+  }
+  for (const auto& e : fs::directory_iterator(cache_dir)) {
+    std::string bytes = ReadFileToString(e.path());
+    bytes[bytes.size() / 2] ^= 0x40;
+    WriteStringToFile(e.path(), bytes);
+  }
+  auto reader = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  EXPECT_EQ(want, listed_ids(reader->get()));
+}
+
 }  // namespace
 }  // namespace qm
