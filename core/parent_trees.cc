@@ -23,8 +23,6 @@ Bytes EncodeParentTrees(const ParentTrees& pt) {
   out.reserve(total);
   PutBytes(&out, pt.root_tree.View());
   PutBytes(&out, pt.packs_stamp.View());
-  out.push_back(pt.pack_removals ? 1 : 0);
-  PutVarint64(&out, pt.pack_removals.value_or(0));
   PutVarint64(&out, pt.trees.size());
   for (const auto& [id, tree] : pt.trees) {
     PutBytes(&out, id.View());
@@ -44,11 +42,8 @@ Result<ParentTrees> DecodeParentTrees(ByteView data) {
   pt.root_tree = *Hash256::FromBytes(id);
   if (!r.ReadBytes(32, &id)) return Bad("truncated header");
   pt.packs_stamp = *Hash256::FromBytes(id);
-  ByteView flag;
-  uint64_t removals = 0, count = 0;
-  if (!r.ReadBytes(1, &flag) || flag[0] > 1 || !r.ReadVarint64(&removals) || !r.ReadVarint64(&count))
-    return Bad("truncated header");
-  if (flag[0] == 1) pt.pack_removals = removals;
+  uint64_t count = 0;
+  if (!r.ReadVarint64(&count)) return Bad("truncated header");
   // Each tree takes at least 33 bytes: a count beyond that is a lie.
   if (count > r.remaining() / 33) return Bad("bad count");
   pt.trees.reserve(static_cast<size_t>(count));

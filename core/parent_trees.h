@@ -10,14 +10,12 @@
 // a snapshot was committed, when the index held every pack on disk and
 // every chunk of the snapshot (Repository::PacksStamp). A backup that finds
 // the same stamp knows no pack was added or removed since, so the parent's
-// chunks are all still there, without asking the index. `pack_removals` is
-// the index's count of removed packs at that time (docs/format.md, "Chunk
-// index", key "R"), when known: a later backup that had to open the index
-// compares it instead.
+// chunks are all still there, without asking the index. A different stamp
+// proves nothing either way: the backup then asks the index as before.
 //
 // Format (docs/format.md, "Parent trees"): "QMPT" | version u8 = 1 |
-// root_tree 32 | packs_stamp 32 | u8 has_removals | varint pack_removals |
-// varint count | count x (tree id 32 | varint length | length bytes) |
+// root_tree 32 | packs_stamp 32 | varint count |
+// count x (tree id 32 | varint length | length bytes) |
 // XXH3-64 u64le of every byte before it.
 // The decoder treats its input as hostile. It does not hash the trees: the
 // caller checks SHA-256(tree) == id before trusting one. Decoded trees are
@@ -25,7 +23,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -38,7 +35,6 @@ namespace qm {
 struct ParentTrees {
   Hash256 root_tree;
   Hash256 packs_stamp;
-  std::optional<uint64_t> pack_removals;
   std::vector<std::pair<Hash256, ByteView>> trees;  // id, encoded tree (core/tree.h); not owned
 };
 

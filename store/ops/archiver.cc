@@ -172,7 +172,8 @@ class Archiver {
   std::map<Hash256, bool> still_indexed_;                    // SnapshotStillIndexed, per snapshot
   // Parent trees from the cache, by snapshot id; the trusted ones had the
   // packs stamp of packs/ as it is now (packs_stamp_), so their chunks and
-  // trees (stored_trees_) are in the store without asking the index.
+  // trees (stored_trees_: those loaded, checked by hash) are in the store
+  // without asking the index.
   std::map<Hash256, Bytes> cached_files_;          // the cache files read, by snapshot id
   std::map<Hash256, ParentTrees> cached_parents_;  // decoded: views into cached_files_
   std::set<Hash256> trusted_parents_;
@@ -243,7 +244,10 @@ Result<Tree> Archiver::LoadParentTree(const Hash256& id) {
     for (const auto& [tree_id, bytes] : cached.trees) {
       if (tree_id != id || Sha256(bytes) != id) continue;
       auto tree = DecodeTree(bytes);
-      if (tree.ok()) return tree;
+      if (!tree.ok()) continue;
+      // A trusted parent's tree, as it hashes: in the store.
+      if (trusted_parents_.count(snap)) stored_trees_.insert(id);
+      return tree;
     }
   }
   return repo_->LoadTreeShallow(id);
@@ -268,10 +272,7 @@ void Archiver::LoadCachedParent(const Snapshot& snap) {
     if (!stamp.ok()) return;
     packs_stamp_ = *stamp;
   }
-  if (cached->packs_stamp == *packs_stamp_) {
-    trusted_parents_.insert(snap.id);
-    for (const auto& [id, tree] : cached->trees) stored_trees_.insert(id);
-  }
+  if (cached->packs_stamp == *packs_stamp_) trusted_parents_.insert(snap.id);
   cached_parents_.emplace(snap.id, std::move(cached).value());
 }
 
@@ -282,25 +283,20 @@ void Archiver::SaveCachedParent() {
     // Reconciled at its opening and holding every pack this run sealed: the
     // packs on disk now are exactly the indexed ones.
     auto stamp = repo_->PacksStamp();
-    auto removals = repo_->PackRemovals();
-    if (!stamp.ok() || !removals.ok()) return;
+    if (!stamp.ok()) return;
     pt.packs_stamp = *stamp;
-    pt.pack_removals = *removals;
   } else {
     // Nothing was stored, so every chunk came from trusted parents: packs/
-    // is as it was when they were committed, and so is the removal count.
+    // is as it was when they were committed.
     if (!packs_stamp_ || trusted_parents_.empty()) return;
     pt.packs_stamp = *packs_stamp_;
-    for (const Hash256& id : trusted_parents_) {
-      if (cached_parents_.at(id).pack_removals) pt.pack_removals = cached_parents_.at(id).pack_removals;
-    }
   }
   // The file of this set already says exactly this (nothing changed since
   // the parent of the same set): leave it.
   if (parent_ && ParentTreesKey(parent_->record) == ParentTreesKey(result_.record)) {
     auto same = cached_parents_.find(parent_->id);
     if (same != cached_parents_.end() && same->second.root_tree == pt.root_tree &&
-        same->second.packs_stamp == pt.packs_stamp && same->second.pack_removals == pt.pack_removals)
+        same->second.packs_stamp == pt.packs_stamp)
       return;
   }
   for (const auto& [id, tree] : written_trees_) pt.trees.emplace_back(id, ByteView(tree));
@@ -311,14 +307,10 @@ Result<bool> Archiver::SnapshotStillIndexed(const Snapshot& snap) {
   if (trusted_parents_.count(snap.id)) return true;
   auto known = still_indexed_.find(snap.id);
   if (known == still_indexed_.end()) {
+    // A snapshot committed without the index (nothing had changed) has no
+    // mark there: its chunks are then checked one by one. (A removal count
+    // kept beside it would not survive the index being rebuilt.)
     QM_ASSIGN_OR_RETURN(bool indexed, repo_->SnapshotChunksStillIndexed(snap.id));
-    // Committed without the index (nothing had changed): its cache file
-    // kept the removal count of the parent it was proven against.
-    auto cached = cached_parents_.find(snap.id);
-    if (!indexed && cached != cached_parents_.end() && cached->second.pack_removals) {
-      QM_ASSIGN_OR_RETURN(uint64_t removals, repo_->PackRemovals());
-      indexed = removals == *cached->second.pack_removals;
-    }
     known = still_indexed_.emplace(snap.id, indexed).first;
   }
   return known->second;

@@ -348,11 +348,6 @@ Result<bool> Repository::SnapshotChunksStillIndexed(const Hash256& snapshot) {
   return *mark == removals;
 }
 
-Result<uint64_t> Repository::PackRemovals() {
-  QM_RETURN_IF_ERROR(EnsureIndex());
-  return index_->PackRemovals();
-}
-
 Result<bool> Repository::HasBlob(const Hash256& id) {
   QM_RETURN_IF_ERROR(EnsureIndex());
   QM_ASSIGN_OR_RETURN(auto loc, index_->Lookup(id));

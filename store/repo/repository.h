@@ -114,8 +114,6 @@ class Repository {
   // the index (no pack was removed since it was committed; see the "R" and
   // "s" keys in docs/format.md). False means "unknown": check each chunk.
   Result<bool> SnapshotChunksStillIndexed(const Hash256& snapshot);
-  // How many packs have ever been removed from the index (its "R" count).
-  Result<uint64_t> PackRemovals();
   // The local cache: one file per key in R/cache/ (page fingerprints;
   // docs/format.md "Page fingerprints"). Put replaces the file through a
   // temporary in R/tmp/ and a rename, without fsync: after a crash the file

@@ -15,7 +15,6 @@ ParentTrees Sample() {
   ParentTrees pt;
   pt.root_tree = Sha256(AsBytes(kTrees[0]));
   pt.packs_stamp = Sha256(AsBytes("packs"));
-  pt.pack_removals = 3;
   for (const char* t : kTrees) pt.trees.emplace_back(Sha256(AsBytes(t)), AsBytes(t));
   return pt;
 }
@@ -23,7 +22,6 @@ ParentTrees Sample() {
 void ExpectSame(const ParentTrees& want, const ParentTrees& got) {
   EXPECT_EQ(want.root_tree, got.root_tree);
   EXPECT_EQ(want.packs_stamp, got.packs_stamp);
-  EXPECT_EQ(want.pack_removals, got.pack_removals);
   ASSERT_EQ(want.trees.size(), got.trees.size());
   for (size_t i = 0; i < want.trees.size(); i++) {
     EXPECT_EQ(want.trees[i].first, got.trees[i].first) << i;
@@ -39,9 +37,8 @@ TEST(ParentTreesTest, EncodingRoundTripsAndMatchesGolden) {
   ExpectSame(Sample(), *dec);
 }
 
-TEST(ParentTreesTest, UnknownRemovalCountRoundTrips) {
+TEST(ParentTreesTest, NoTreesRoundTrips) {
   ParentTrees pt = Sample();
-  pt.pack_removals.reset();
   pt.trees.clear();
   const Bytes enc = EncodeParentTrees(pt);
   auto dec = DecodeParentTrees(enc);
@@ -59,8 +56,8 @@ TEST(ParentTreesTest, LyingLengthsBehindAValidChecksumAreRejected) {
   ParentTrees one;
   one.trees.emplace_back(Sha256(AsBytes("t")), AsBytes("t"));
   Bytes enc = EncodeParentTrees(one);
-  // 4 magic + 1 version + 64 ids + 1 flag + 1 removals varint: the count.
-  const size_t count_at = 4 + 1 + 64 + 1 + 1;
+  // 4 magic + 1 version + 64 ids: the count.
+  const size_t count_at = 4 + 1 + 64;
   ASSERT_EQ(1, enc[count_at]);
   Bytes many = enc;
   many[count_at] = 100;
@@ -68,9 +65,6 @@ TEST(ParentTreesTest, LyingLengthsBehindAValidChecksumAreRejected) {
   Bytes longer = enc;
   longer[count_at + 1 + 32] = 0x7f;  // the tree's length
   EXPECT_FALSE(DecodeParentTrees(ResealCacheRecord(longer)).ok()) << "tree length beyond the bytes";
-  Bytes flag = enc;
-  flag[count_at - 2] = 2;
-  EXPECT_FALSE(DecodeParentTrees(ResealCacheRecord(flag)).ok()) << "removals flag neither 0 nor 1";
 }
 
 }  // namespace
