@@ -245,8 +245,14 @@ Result<Tree> Archiver::LoadParentTree(const Hash256& id) {
       if (tree_id != id || Sha256(bytes) != id) continue;
       auto tree = DecodeTree(bytes);
       if (!tree.ok()) continue;
-      // A trusted parent's tree, as it hashes: in the store.
-      if (trusted_parents_.count(snap)) stored_trees_.insert(id);
+      // A trusted parent's tree, as it hashes, is in the store, and so is
+      // every tree it names (its snapshot was whole and no pack went since),
+      // even one never loaded here (an empty logs/, say).
+      if (trusted_parents_.count(snap)) {
+        stored_trees_.insert(id);
+        for (const Node& n : tree->nodes)
+          if (n.type == NodeType::kDir) stored_trees_.insert(n.subtree);
+      }
       return tree;
     }
   }
