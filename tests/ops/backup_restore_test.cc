@@ -342,6 +342,25 @@ TEST_F(BackupRestoreTest, AnUnchangedBackupNeedsNeitherTheChunkIndexNorTheDataba
     EXPECT_EQ(ReadFileToString(src_ + "/" + f), ReadFileToString(out + "/" + f)) << f;
 }
 
+// An unchanged directory's tree is taken from the parent as it is; a
+// directory whose own metadata changed, with every file in it unchanged,
+// must not be.
+TEST_F(BackupRestoreTest, ADirectoryWhoseModeChangedGetsANewTree) {
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(0, chmod((src_ + "/config_backups").c_str(), 0700));
+  auto repo = Repository::Open(env_, root_, OpenMode::kWrite);
+  auto second = Backup(repo->get(), At(now_ + 1), nullptr);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(0u, second->record.totals.bytes_read);
+  EXPECT_NE(first->record.root_tree, second->record.root_tree);
+  repo->reset();
+  const std::string out = RestoreSnapshot(second->snapshot_id);
+  struct stat st;
+  ASSERT_EQ(0, stat((out + "/config_backups").c_str(), &st));
+  EXPECT_EQ(0700u, st.st_mode & 07777);
+}
+
 // The stamp of packs/ is what lets an unchanged run skip the index: a pack
 // lost after such a run must still be noticed by the next one, and its data
 // stored again.
