@@ -47,11 +47,9 @@ Status DecodeChunkList(ByteView data, std::vector<ChunkRef>* out) {
   if (!r.ReadVarint64(&n) || n == 0 || n > kChunkListMaxRefs || n > r.remaining() / 33)
     return Status::Corruption("chunk list: bad count");
   for (uint64_t i = 0; i < n; i++) {
-    ByteView id;
     ChunkRef c;
-    if (!r.ReadBytes(32, &id) || !r.ReadVarint32(&c.raw_len, kMaxBlobSize))
+    if (!r.ReadHash256(&c.id) || !r.ReadVarint32(&c.raw_len, kMaxBlobSize))
       return Status::Corruption("chunk list: truncated");
-    c.id = *Hash256::FromBytes(id);
     out->push_back(c);
   }
   if (!r.empty()) return Status::Corruption("chunk list: trailing bytes");

@@ -108,6 +108,13 @@ bool ByteReader::ReadBytes(size_t n, ByteView* out) {
   return true;
 }
 
+bool ByteReader::ReadHash256(Hash256* out) {
+  if (remaining() < out->bytes.size()) return false;
+  std::memcpy(out->bytes.data(), in_.data() + pos_, out->bytes.size());
+  pos_ += out->bytes.size();
+  return true;
+}
+
 bool ByteReader::ReadLengthPrefixed(ByteView* out, size_t max_len) {
   uint64_t n;
   if (!ReadVarint64(&n) || n > max_len || n > remaining()) return false;

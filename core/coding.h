@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/bytes.h"
+#include "core/hash.h"
 
 namespace qm {
 
@@ -40,6 +41,8 @@ class ByteReader {
   bool ReadVarint32(uint32_t* v, uint32_t max = UINT32_MAX);
   // `n` raw bytes, as a view into the input.
   bool ReadBytes(size_t n, ByteView* out);
+  // A 32-byte id (SHA-256), as stored by PutBytes(id.View()).
+  bool ReadHash256(Hash256* out);
   // varint length (at most `max_len`), then that many bytes.
   bool ReadLengthPrefixed(ByteView* out, size_t max_len = SIZE_MAX);
   bool ReadLengthPrefixed(std::string* out, size_t max_len = SIZE_MAX);

@@ -76,8 +76,7 @@ Result<std::vector<PackEntry>> DecodePackToc(ByteView toc, const PackTrailer& tr
   for (uint32_t i = 0; i < trailer.entry_count; i++) {
     PackEntry e;
     uint8_t type, comp;
-    ByteView id;
-    if (!r.ReadU8(&type) || !r.ReadU8(&comp) || !r.ReadBytes(32, &id) || !r.ReadFixed64(&e.offset) ||
+    if (!r.ReadU8(&type) || !r.ReadU8(&comp) || !r.ReadHash256(&e.id) || !r.ReadFixed64(&e.offset) ||
         !r.ReadFixed32(&e.stored_len) || !r.ReadFixed32(&e.raw_len))
       return Status::Corruption("pack table of contents is truncated");
     std::string where = "pack entry " + std::to_string(i);
@@ -86,7 +85,6 @@ Result<std::vector<PackEntry>> DecodePackToc(ByteView toc, const PackTrailer& tr
       return Status::Corruption(where, "unknown compression " + std::to_string(comp));
     e.type = static_cast<BlobType>(type);
     e.compression = static_cast<Compression>(comp);
-    e.id = *Hash256::FromBytes(id);
     if (e.raw_len > kMaxBlobSize) return Status::Corruption(where, "raw length exceeds the maximum blob size");
     if (e.stored_len == 0 && e.raw_len != 0)
       return Status::Corruption(where, "empty stored bytes for a non-empty blob");

@@ -37,9 +37,7 @@ Result<PageFingerprints> DecodePageFingerprints(ByteView data) {
   QM_ASSIGN_OR_RETURN(ByteView body, OpenCacheRecord(data, kMagic, kPageFingerprintsVersion, "page fingerprints"));
   ByteReader r(body);
   PageFingerprints fp;
-  ByteView id;
-  if (!r.ReadBytes(32, &id) || !r.ReadFixed32(&fp.page_size)) return Bad("truncated header");
-  fp.content_id = *Hash256::FromBytes(id);
+  if (!r.ReadHash256(&fp.content_id) || !r.ReadFixed32(&fp.page_size)) return Bad("truncated header");
   if (fp.page_size < 512 || fp.page_size > 65536 || (fp.page_size & (fp.page_size - 1)) != 0)
     return Bad("bad page size");
   uint64_t n;
@@ -47,9 +45,8 @@ Result<PageFingerprints> DecodePageFingerprints(ByteView data) {
   fp.chunks.resize(static_cast<size_t>(n));
   fp.refs.resize(static_cast<size_t>(n));
   for (size_t i = 0; i < n; i++) {
-    if (!r.ReadFixed64(&fp.chunks[i]) || !r.ReadBytes(32, &id) || !r.ReadFixed32(&fp.refs[i].raw_len))
+    if (!r.ReadFixed64(&fp.chunks[i]) || !r.ReadHash256(&fp.refs[i].id) || !r.ReadFixed32(&fp.refs[i].raw_len))
       return Bad("truncated");
-    fp.refs[i].id = *Hash256::FromBytes(id);
   }
   return fp;
 }

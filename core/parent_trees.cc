@@ -37,23 +37,20 @@ Result<ParentTrees> DecodeParentTrees(ByteView data) {
   QM_ASSIGN_OR_RETURN(ByteView body, OpenCacheRecord(data, kMagic, kParentTreesVersion, "parent trees"));
   ByteReader r(body);
   ParentTrees pt;
-  ByteView id;
-  if (!r.ReadBytes(32, &id)) return Bad("truncated header");
-  pt.root_tree = *Hash256::FromBytes(id);
-  if (!r.ReadBytes(32, &id)) return Bad("truncated header");
-  pt.packs_stamp = *Hash256::FromBytes(id);
   uint64_t count = 0;
-  if (!r.ReadVarint64(&count)) return Bad("truncated header");
+  if (!r.ReadHash256(&pt.root_tree) || !r.ReadHash256(&pt.packs_stamp) || !r.ReadVarint64(&count))
+    return Bad("truncated header");
   // Each tree takes at least 33 bytes: a count beyond that is a lie.
   if (count > r.remaining() / 33) return Bad("bad count");
   pt.trees.reserve(static_cast<size_t>(count));
   for (uint64_t i = 0; i < count; i++) {
+    Hash256 id;
     uint64_t len = 0;
     ByteView tree;
-    if (!r.ReadBytes(32, &id) || !r.ReadVarint64(&len) || len > r.remaining() ||
+    if (!r.ReadHash256(&id) || !r.ReadVarint64(&len) || len > r.remaining() ||
         !r.ReadBytes(static_cast<size_t>(len), &tree))
       return Bad("truncated tree " + std::to_string(i));
-    pt.trees.emplace_back(*Hash256::FromBytes(id), tree);
+    pt.trees.emplace_back(id, tree);
   }
   if (!r.empty()) return Bad("trailing bytes");
   return pt;

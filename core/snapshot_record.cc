@@ -53,14 +53,13 @@ Result<SnapshotRecord> DecodeSnapshotRecord(ByteView data) {
     if (i > 0 && !(rec.tags[i - 1] < rec.tags[i])) return Bad("tags not sorted or not unique");
   }
   uint8_t has_parent;
-  ByteView v;
   if (!r.ReadU8(&has_parent) || has_parent > 1) return Bad("bad parent flag");
   if (has_parent) {
-    if (!r.ReadBytes(32, &v)) return Bad("truncated parent id");
-    rec.parent = *Hash256::FromBytes(v);
+    Hash256 parent;
+    if (!r.ReadHash256(&parent)) return Bad("truncated parent id");
+    rec.parent = parent;
   }
-  if (!r.ReadBytes(32, &v)) return Bad("truncated root tree id");
-  rec.root_tree = *Hash256::FromBytes(v);
+  if (!r.ReadHash256(&rec.root_tree)) return Bad("truncated root tree id");
   SnapshotTotals& t = rec.totals;
   for (uint64_t* p :
        {&t.files, &t.dirs, &t.bytes_logical, &t.bytes_read, &t.bytes_added, &t.chunks_total, &t.chunks_new})

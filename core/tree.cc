@@ -128,8 +128,7 @@ Result<Tree> DecodeTree(ByteView data) {
       case static_cast<uint8_t>(NodeType::kFile): {
         n.type = NodeType::kFile;
         uint64_t nchunks;
-        if (!r.ReadBytes(32, &v)) return Bad("truncated content id of \"" + n.name + "\"");
-        n.content_id = *Hash256::FromBytes(v);
+        if (!r.ReadHash256(&n.content_id)) return Bad("truncated content id of \"" + n.name + "\"");
         uint8_t layout = 0;
         if (version >= 2 && (!r.ReadU8(&layout) || layout > 1))
           return Bad("bad chunk-list layout of \"" + n.name + "\"");
@@ -141,8 +140,7 @@ Result<Tree> DecodeTree(ByteView data) {
             return Bad("bad chunk-list block count of \"" + n.name + "\"");
           n.list_blocks.resize(static_cast<size_t>(nblocks));
           for (Hash256& b : n.list_blocks) {
-            if (!r.ReadBytes(32, &v)) return Bad("truncated chunk-list blocks of \"" + n.name + "\"");
-            b = *Hash256::FromBytes(v);
+            if (!r.ReadHash256(&b)) return Bad("truncated chunk-list blocks of \"" + n.name + "\"");
           }
           break;  // size and content id are verified when the blocks are loaded
         }
@@ -151,9 +149,8 @@ Result<Tree> DecodeTree(ByteView data) {
         n.chunks.resize(static_cast<size_t>(nchunks));
         uint64_t total = 0;
         for (ChunkRef& c : n.chunks) {
-          if (!r.ReadBytes(32, &v) || !r.ReadVarint32(&c.raw_len, kMaxBlobSize))
+          if (!r.ReadHash256(&c.id) || !r.ReadVarint32(&c.raw_len, kMaxBlobSize))
             return Bad("truncated chunk list of \"" + n.name + "\"");
-          c.id = *Hash256::FromBytes(v);
           total += c.raw_len;
         }
         if (total != n.size) return Bad("chunk lengths of \"" + n.name + "\" do not add up to its size");
@@ -163,8 +160,7 @@ Result<Tree> DecodeTree(ByteView data) {
       }
       case static_cast<uint8_t>(NodeType::kDir):
         n.type = NodeType::kDir;
-        if (!r.ReadBytes(32, &v)) return Bad("truncated subtree id of \"" + n.name + "\"");
-        n.subtree = *Hash256::FromBytes(v);
+        if (!r.ReadHash256(&n.subtree)) return Bad("truncated subtree id of \"" + n.name + "\"");
         break;
       case static_cast<uint8_t>(NodeType::kSymlink):
         n.type = NodeType::kSymlink;
