@@ -7,6 +7,17 @@
 
 namespace qm {
 
+Hash256 CacheKey(std::initializer_list<std::string_view> parts) {
+  std::string name;
+  bool first = true;
+  for (std::string_view p : parts) {
+    if (!first) name += '\0';
+    name += p;
+    first = false;
+  }
+  return Sha256(AsBytes(name));
+}
+
 Bytes BeginCacheRecord(const char (&magic)[4], uint8_t version) {
   Bytes out(magic, magic + 4);
   out.push_back(version);

@@ -6,12 +6,19 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "core/bytes.h"
+#include "core/hash.h"
 #include "core/result.h"
 
 namespace qm {
+
+// The name of a cache file under R/cache/: SHA-256 of `parts` joined by NUL
+// bytes (docs/format.md gives each file's parts).
+Hash256 CacheKey(std::initializer_list<std::string_view> parts);
 
 // Magic and version: the caller appends the body, then seals it.
 Bytes BeginCacheRecord(const char (&magic)[4], uint8_t version);

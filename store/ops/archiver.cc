@@ -8,6 +8,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/cache_record.h"
 #include "core/chunk_list.h"
 #include "core/fastcdc_chunker.h"
 #include "core/page_chunker.h"
@@ -270,9 +271,7 @@ Result<Tree> Archiver::LoadParentTree(const Hash256& id) {
 
 Hash256 Archiver::ParentTreesKey(const SnapshotRecord& record) const {
   const bool dbs_only = (record.flags & kSnapshotDbsOnly) != 0;
-  const std::string name = std::string("parent-trees") + '\0' + record.source + '\0' + record.hostname + '\0' +
-                           (dbs_only ? "dbs-only" : "full");
-  return Sha256(AsBytes(name));
+  return CacheKey({"parent-trees", record.source, record.hostname, dbs_only ? "dbs-only" : "full"});
 }
 
 void Archiver::LoadCachedParent(const Snapshot& snap) {
@@ -603,8 +602,7 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
 }
 
 Hash256 Archiver::FingerprintKey(const std::string& rel) const {
-  const std::string name = std::string("page-fingerprints") + '\0' + SourceLabel() + '\0' + rel;
-  return Sha256(AsBytes(name));
+  return CacheKey({"page-fingerprints", SourceLabel(), rel});
 }
 
 Status Archiver::LoadParentFingerprints(const std::string& rel, uint32_t page_size, ParentFingerprints* out) {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/cache_record.h"
 #include "core/chunk_list.h"
 #include "core/coding.h"
 #include "core/snapshot_cache.h"
@@ -565,7 +566,7 @@ namespace {
 constexpr size_t kSnapshotCacheSlack = 16;
 
 Hash256 SnapshotCacheKey() {
-  return Sha256(AsBytes("snapshot-cache"));
+  return CacheKey({"snapshot-cache"});
 }
 
 }  // namespace
