@@ -551,11 +551,20 @@ Result<Bytes> Repository::ReadSnapshotFile(const Hash256& id) {
   return bytes;
 }
 
-Result<SnapshotRecord> Repository::LoadSnapshot(const Hash256& id) {
-  QM_ASSIGN_OR_RETURN(Bytes bytes, ReadSnapshotFile(id));
+namespace {
+
+// `bytes` as the record of snapshot `id`; an error names the snapshot.
+Result<SnapshotRecord> DecodeRecordOf(const Hash256& id, ByteView bytes) {
   auto rec = DecodeSnapshotRecord(bytes);
   if (!rec.ok()) return rec.status().WithContext("snapshot " + id.ShortHex());
   return rec;
+}
+
+}  // namespace
+
+Result<SnapshotRecord> Repository::LoadSnapshot(const Hash256& id) {
+  QM_ASSIGN_OR_RETURN(Bytes bytes, ReadSnapshotFile(id));
+  return DecodeRecordOf(id, bytes);
 }
 
 namespace {
@@ -605,13 +614,9 @@ Result<std::vector<Snapshot>> Repository::ListSnapshots() {
       }
     }
     auto bytes = ReadSnapshotFile(*id);
-    if (!bytes.ok()) {
-      Warn("skipping unreadable " + bytes.status().message());
-      continue;
-    }
-    auto rec = DecodeSnapshotRecord(*bytes);
+    auto rec = bytes.ok() ? DecodeRecordOf(*id, *bytes) : Result<SnapshotRecord>(bytes.status());
     if (!rec.ok()) {
-      Warn("skipping unreadable " + rec.status().WithContext("snapshot " + id->ShortHex()).message());
+      Warn("skipping unreadable " + rec.status().message());
       continue;
     }
     out.push_back(Snapshot{*id, std::move(rec).value()});
