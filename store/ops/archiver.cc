@@ -119,6 +119,9 @@ class Archiver {
   // The parent snapshot's node at `rel`, or nullptr. The node lives in
   // parent_trees_ for the whole run: callers copy only what they keep.
   Result<const Node*> ParentNode(const std::string& rel, const Snapshot* snap = nullptr);
+  // The key of `snap`'s tree of directory `dir` ("" for the root) in
+  // parent_trees_.
+  static std::string ParentTreeSlot(const Snapshot& snap, const std::string& dir) { return snap.id.Hex() + "/" + dir; }
   // A tree of a parent: from its cache file when there (and it hashes to
   // `id`), else from the store.
   Result<Tree> LoadParentTree(const Hash256& id);
@@ -175,7 +178,7 @@ class Archiver {
   // Databases are in every snapshot (hourly --dbs-only and full alike), so
   // they compare with the latest snapshot of the source, whatever its set.
   std::optional<Snapshot> db_parent_;
-  std::map<std::string, std::optional<Tree>> parent_trees_;  // by snapshot id + "/" + relative dir
+  std::map<std::string, std::optional<Tree>> parent_trees_;  // by ParentTreeSlot
   std::map<Hash256, bool> still_indexed_;                    // SnapshotStillIndexed, per snapshot
   // Parent trees from the cache, by snapshot id; the trusted ones had the
   // packs stamp of packs/ as it is now (packs_stamp_), so their chunks and
@@ -225,7 +228,7 @@ Result<const Node*> Archiver::ParentNode(const std::string& rel, const Snapshot*
   const size_t slash = rel.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash);
   const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  const std::string key = snap->id.Hex() + "/" + dir;
+  const std::string key = ParentTreeSlot(*snap, dir);
   auto it = parent_trees_.find(key);
   if (it == parent_trees_.end()) {
     std::optional<Tree> tree;
@@ -313,7 +316,7 @@ void Archiver::SaveCachedParent() {
         same->second.packs_stamp == pt.packs_stamp)
       return;
   }
-  pt.trees = written_trees_;
+  pt.trees = std::move(written_trees_);
   repo_->PutCacheRecord(ParentTreesKey(result_.record), EncodeParentTrees(pt)).IgnoreError();
 }
 
@@ -772,7 +775,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
 
 std::optional<std::pair<Hash256, ByteView>> Archiver::SameAsParentTree(const std::string& rel, const Tree& tree) {
   if (!parent_ || !trusted_parents_.count(parent_->id)) return std::nullopt;
-  auto it = parent_trees_.find(parent_->id.Hex() + "/" + rel);
+  auto it = parent_trees_.find(ParentTreeSlot(*parent_, rel));
   if (it == parent_trees_.end() || !it->second || !(*it->second == tree)) return std::nullopt;
   Hash256 id = parent_->record.root_tree;
   if (!rel.empty()) {
