@@ -37,13 +37,6 @@ Status ZstdCodec::Compress(ByteView in, Bytes* out) {
   return Status::OK();
 }
 
-Status ZstdCodec::Decompress(ByteView in, size_t raw_size, Bytes* out) {
-  out->resize(raw_size);
-  Status s = DecompressTo(in, out->data(), raw_size);
-  if (!s.ok()) out->clear();
-  return s;
-}
-
 Status ZstdCodec::DecompressTo(ByteView in, uint8_t* dst, size_t raw_size) {
   unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
   if (declared == ZSTD_CONTENTSIZE_ERROR) return Status::Corruption("zstd frame header is invalid");

@@ -23,12 +23,10 @@ class ZstdCodec {
 
   // Replaces *out with one zstd frame holding `in` (content size recorded).
   Status Compress(ByteView in, Bytes* out);
-  // Replaces *out with the decoded frame. REQUIRES: raw_size is the size the
-  // caller expects (from a pack table of contents); a frame declaring or
-  // decoding to any other size is Corruption.
-  Status Decompress(ByteView in, size_t raw_size, Bytes* out);
-  // The same into dst[0, raw_size), which the caller owns. On failure the
-  // contents of dst are unspecified.
+  // Decodes the frame into dst[0, raw_size), which the caller owns.
+  // REQUIRES: raw_size is the size the caller expects (from a pack table of
+  // contents); a frame declaring or decoding to any other size is
+  // Corruption. On failure the contents of dst are unspecified.
   Status DecompressTo(ByteView in, uint8_t* dst, size_t raw_size);
 
  private:
