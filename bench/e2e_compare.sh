@@ -2,12 +2,14 @@
 # End-to-end comparison of qm-snap with restic and borg on one generated QuantMesh
 # data directory, in one run, on this machine (warm page cache throughout).
 #
-# Usage: bash bench/e2e_compare.sh [--size 1G] [--work DIR] [--qm PATH] [--keep]
+# Usage: bash bench/e2e_compare.sh [--size 1G] [--work DIR] [--qm PATH] [--level N] [--keep]
 #   --size  size of the generated data directory (default 1G; 200M for a quick run)
 #   --work  work directory (default /tmp/qm-bench); the generated data is kept in
 #           WORK/gen (reused when WORK/gen.marker names the same size) and copied to
 #           WORK/src for each run, because the run mutates WORK/src
 #   --qm    qm-snap binary (default <repo>/build/qm-snap)
+#   --level zstd level for both qm-snap (init --compression-level) and borg
+#           (--compression zstd,N); default 3, qm-snap's default
 #   --keep  keep the repositories in WORK/repo-* afterwards
 #
 # Phases, per tool: (1) initial backup into a fresh repository, (2) backup with nothing
@@ -24,6 +26,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 size=1G
 work=/tmp/qm-bench
 qm="$root/build/qm-snap"
+level=3
 keep=0
 cmdline="bash $0 $*"
 
@@ -35,8 +38,9 @@ while [ $# -gt 0 ]; do
     --size) [ $# -ge 2 ] || die "--size needs a value"; size=$2; shift 2 ;;
     --work) [ $# -ge 2 ] || die "--work needs a value"; work=$2; shift 2 ;;
     --qm)   [ $# -ge 2 ] || die "--qm needs a value"; qm=$2; shift 2 ;;
+    --level) [ $# -ge 2 ] || die "--level needs a value"; level=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -133,7 +137,7 @@ measure() {
 init_repo() {
   local tool=$1 repo; repo=$(repo_of "$1")
   case $tool in
-    qm-snap) "$qm" init --repo "$repo" ;;
+    qm-snap) "$qm" init --compression-level "$level" --repo "$repo" ;;
     restic)  restic init --repo "$repo" ;;
     borg)    borg init --encryption=none "$repo" ;;
   esac >"$logs/$tool-init.out" 2>&1 || { cat "$logs/$tool-init.out" >&2; die "$tool init failed"; }
@@ -144,7 +148,7 @@ backup() {   # backup TOOL PHASE
   case $tool in
     qm-snap) measure "$tool" "$phase" "$qm" backup --repo "$repo" --source "$src" --json ;;
     restic)  measure "$tool" "$phase" restic -r "$repo" backup "$src" --host bench -q ;;
-    borg)    measure "$tool" "$phase" borg create --compression zstd,3 "$repo::snap-$phase" "$src" ;;
+    borg)    measure "$tool" "$phase" borg create --compression "zstd,$level" "$repo::snap-$phase" "$src" ;;
   esac
 }
 
@@ -262,7 +266,7 @@ borg_ver=$(borg --version 2>&1 | head -n1)
   echo "Notes:"
   echo "- qm-snap: \`qm-snap backup --repo R --source SRC --json\` takes its default set (the 4 databases, config.yaml, config_backups/, logs/ of the last 7 days); restic and borg take all of SRC, so they read a few more log files."
   echo "- restic: encryption is mandatory (RESTIC_PASSWORD=x); compression is the repository-v2 default \`auto\`."
-  echo "- borg: \`--encryption=none\`, \`--compression zstd,3\` to match qm-snap's zstd level 3 (borg's default is lz4)."
+  echo "- qm-snap: \`init --compression-level $level\`; borg: \`--encryption=none\`, \`--compression zstd,$level\`, the same zstd level (borg's default is lz4)."
   echo "- Bytes added = growth of \`du -sb\` of the repository. Caches: restic and borg caches live in WORK and are kept between phases."
   echo "- Tool commands' output is in $logs."
   [ "$failures" = 0 ] || echo "- **$failures tool command(s) FAILED**; see the .err files in $logs."

@@ -70,6 +70,31 @@ TEST_F(CliTest, InitBackupSnapshotsRestoreCheckRoundTrip) {
   EXPECT_NE(std::string::npos, c.out.find("no errors were found"));
 }
 
+// The level is a property of the repository: written by init, used by every
+// backup into it. Level 3 by default; out of range is refused before anything
+// is created.
+TEST_F(CliTest, InitRecordsTheCompressionLevelAndBackupsUseIt) {
+  ASSERT_EQ(0, Qm("init --repo " + repo_).code);
+  EXPECT_NE(std::string::npos, ReadFileToString(repo_ + "/config").find("\nzstd_level = 3\n"));
+  auto added = [&](int level) -> uint64_t {
+    const std::string repo = dir_.path() + "/repo-" + std::to_string(level);
+    EXPECT_EQ(0, Qm("init --compression-level " + std::to_string(level) + " --repo " + repo).code);
+    EXPECT_NE(std::string::npos,
+              ReadFileToString(repo + "/config").find("\nzstd_level = " + std::to_string(level) + "\n"));
+    Out b = Qm("backup --json --repo " + repo + " --source " + src_);
+    EXPECT_EQ(0, b.code) << b.err;
+    const size_t at = b.out.find("\"bytes_added\":");
+    EXPECT_NE(std::string::npos, at) << b.out;
+    return at == std::string::npos ? 0 : std::stoull(b.out.substr(at + 14));
+  };
+  const uint64_t fast = added(1), strong = added(19);
+  EXPECT_GT(fast, 0u);
+  EXPECT_LT(strong, fast) << "level 19 stores the same data in fewer bytes than level 1";
+  Out bad = Qm("init --compression-level 20 --repo " + dir_.path() + "/repo-20");
+  EXPECT_NE(0, bad.code);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/repo-20"));
+}
+
 TEST_F(CliTest, BackupToAMissingRepositorySaysHowToCreateIt) {
   Out b = Qm("backup --repo " + repo_ + " --source " + src_);
   EXPECT_EQ(10, b.code);
