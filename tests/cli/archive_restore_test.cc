@@ -16,10 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ShellResult Qm(const std::string& args) {
-  return RunShell("TZ=UTC " QMSNAP_BINARY " " + args);
-}
-
 std::set<std::string> Names(const std::string& dir) {
   std::set<std::string> out;
   for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
@@ -56,8 +52,7 @@ TEST_F(ArchiveRestoreTest, RestoreFromArchiveNeedsNoStoreAndGivesTheSourceBackWi
   const std::string target = dir_.path() + "/bare/restored";
   fs::create_directories(dir_.path() + "/bare");
   // Run where no store exists, as on the bare machine of a drill.
-  auto r =
-      RunShell("cd " + dir_.path() + "/bare && TZ=UTC " QMSNAP_BINARY " restore " + archive_ + " --target " + target);
+  auto r = Qm("restore " + archive_ + " --target " + target, "cd " + dir_.path() + "/bare &&");
   ASSERT_EQ(0, r.code) << r.err;
   EXPECT_NE(r.out.find("6 files (3 databases pass integrity_check)"), std::string::npos) << r.out;
   EXPECT_EQ(FilesUnder(target), FilesUnder(src_));

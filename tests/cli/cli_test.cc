@@ -13,10 +13,6 @@ namespace {
 
 using Out = ShellResult;
 
-Out Qm(const std::string& args, const std::string& env = "") {
-  return RunShell(env + " " QMSNAP_BINARY " " + args);
-}
-
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {

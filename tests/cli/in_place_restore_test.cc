@@ -19,10 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ShellResult Qm(const std::string& args) {
-  return RunShell("TZ=UTC " QMSNAP_BINARY " " + args + " < /dev/null");
-}
-
 std::string Sql(const std::string& db, const std::string& sql) {
   auto r = RunShell("sqlite3 '" + db + "' \"" + sql + "\"");
   EXPECT_EQ(0, r.code) << r.err;

@@ -12,10 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ShellResult Qm(const std::string& args) {
-  return RunShell("TZ=UTC " QMSNAP_BINARY " " + args);
-}
-
 class InspectTest : public ::testing::Test {
  protected:
   void SetUp() override {

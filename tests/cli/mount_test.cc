@@ -17,10 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ShellResult Qm(const std::string& args) {
-  return RunShell("TZ=UTC " QMSNAP_BINARY " " + args);
-}
-
 bool Mounted(const std::string& mnt) {
   return ReadFileToString("/proc/mounts").find(" " + mnt + " fuse") != std::string::npos;
 }

@@ -182,11 +182,12 @@ class ExportUploadTest : public S3rverTest {
     auto b = Qm("backup --repo " + repo_ + " --source " + src_ + " --time 20250129_143022");
     ASSERT_EQ(0, b.code) << b.err;
   }
+  // The binary with the server's credentials and nothing from ~/.aws.
   ShellResult Qm(const std::string& args, const std::string& env = "") {
-    return RunShell(
-        "TZ=UTC AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 "
-        "AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null " +
-        env + " " QMSNAP_BINARY " " + args);
+    return qm::Qm(args,
+                  "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 "
+                  "AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null " +
+                      env);
   }
   std::string src_, repo_;
 };

@@ -161,4 +161,9 @@ ShellResult RunShell(const std::string& command) {
   return r;
 }
 
+ShellResult Qm(const std::string& args, const std::string& prefix) {
+  // The redirection goes before `args`, which may go on into a pipeline.
+  return RunShell(prefix + " TZ=UTC " QMSNAP_BINARY " </dev/null " + args);
+}
+
 }  // namespace qm

@@ -64,5 +64,10 @@ struct ShellResult {
 };
 // Runs `command` with /bin/sh, capturing both output streams.
 ShellResult RunShell(const std::string& command);
+// Runs the qm-snap binary under test as cron runs it: through /bin/sh, with
+// TZ=UTC and no terminal on stdin (</dev/null). `prefix` comes first: variable
+// assignments ("QM_SNAP_REPO=R") or a "cd DIR &&"; `args` may go on into a
+// pipeline ("ls latest | sort").
+ShellResult Qm(const std::string& args, const std::string& prefix = "");
 
 }  // namespace qm
