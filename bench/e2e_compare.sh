@@ -2,7 +2,8 @@
 # End-to-end comparison of qm-snap with restic and borg on one generated QuantMesh
 # data directory, in one run, on this machine (warm page cache throughout).
 #
-# Usage: bash bench/e2e_compare.sh [--size 1G] [--work DIR] [--qm PATH] [--level N] [--keep]
+# Usage: bash bench/e2e_compare.sh [--size 1G] [--work DIR] [--qm PATH] [--level N]
+#                                  [--borg-compression SPEC] [--keep]
 #   --size  size of the generated data directory (default 1G; 200M for a quick run)
 #   --work  work directory (default /tmp/qm-bench); the generated data is kept in
 #           WORK/gen (reused when WORK/gen.marker names the same size) and copied to
@@ -10,6 +11,7 @@
 #   --qm    qm-snap binary (default <repo>/build/qm-snap)
 #   --level zstd level for both qm-snap (init --compression-level) and borg
 #           (--compression zstd,N); default 3, qm-snap's default
+#   --borg-compression SPEC  borg's --compression instead (lz4: borg's own default)
 #   --keep  keep the repositories in WORK/repo-* afterwards
 #
 # Phases, per tool: (1) initial backup into a fresh repository, (2) backup with nothing
@@ -27,6 +29,7 @@ size=1G
 work=/tmp/qm-bench
 qm="$root/build/qm-snap"
 level=3
+borg_compression=
 keep=0
 cmdline="bash $0 $*"
 
@@ -39,8 +42,9 @@ while [ $# -gt 0 ]; do
     --work) [ $# -ge 2 ] || die "--work needs a value"; work=$2; shift 2 ;;
     --qm)   [ $# -ge 2 ] || die "--qm needs a value"; qm=$2; shift 2 ;;
     --level) [ $# -ge 2 ] || die "--level needs a value"; level=$2; shift 2 ;;
+    --borg-compression) [ $# -ge 2 ] || die "--borg-compression needs a value"; borg_compression=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -148,7 +152,7 @@ backup() {   # backup TOOL PHASE
   case $tool in
     qm-snap) measure "$tool" "$phase" "$qm" backup --repo "$repo" --source "$src" --json ;;
     restic)  measure "$tool" "$phase" restic -r "$repo" backup "$src" --host bench -q ;;
-    borg)    measure "$tool" "$phase" borg create --compression "zstd,$level" "$repo::snap-$phase" "$src" ;;
+    borg)    measure "$tool" "$phase" borg create --compression "${borg_compression:-zstd,$level}" "$repo::snap-$phase" "$src" ;;
   esac
 }
 
@@ -266,7 +270,11 @@ borg_ver=$(borg --version 2>&1 | head -n1)
   echo "Notes:"
   echo "- qm-snap: \`qm-snap backup --repo R --source SRC --json\` takes its default set (the 4 databases, config.yaml, config_backups/, logs/ of the last 7 days); restic and borg take all of SRC, so they read a few more log files."
   echo "- restic: encryption is mandatory (RESTIC_PASSWORD=x); compression is the repository-v2 default \`auto\`."
-  echo "- qm-snap: \`init --compression-level $level\`; borg: \`--encryption=none\`, \`--compression zstd,$level\`, the same zstd level (borg's default is lz4)."
+  if [ -z "$borg_compression" ]; then
+    echo "- qm-snap: \`init --compression-level $level\`; borg: \`--encryption=none\`, \`--compression zstd,$level\`, the same zstd level (borg's default is lz4)."
+  else
+    echo "- qm-snap: \`init --compression-level $level\`; borg: \`--encryption=none\`, \`--compression $borg_compression\`."
+  fi
   echo "- Bytes added = growth of \`du -sb\` of the repository. Caches: restic and borg caches live in WORK and are kept between phases."
   echo "- Tool commands' output is in $logs."
   [ "$failures" = 0 ] || echo "- **$failures tool command(s) FAILED**; see the .err files in $logs."
