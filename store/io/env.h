@@ -196,6 +196,12 @@ Result<Bytes> ReadFileToBytes(Env* env, const std::string& path, uint64_t max_si
 // Rename, SyncDir(parent). On failure the old file (if any) is untouched and
 // the temporary is removed where possible.
 Status WriteFileAtomic(Env* env, const std::string& path, ByteView data, uint32_t mode = 0600);
+// Replaces `path` with `data` through the temporary `tmp` (write, Close,
+// Rename), without any fsync: for local caches that are checked on every
+// read. After a crash `path` may hold the old bytes, the new ones, or a
+// partial file. On failure the temporary is removed where possible.
+Status ReplaceFileUnsynced(Env* env, const std::string& tmp, const std::string& path, ByteView data,
+                           uint32_t mode = 0600);
 // mkdir -p with `mode` for each created component; OK if it exists as a directory.
 Status CreateDirs(Env* env, const std::string& path, uint32_t mode = 0700);
 // rm -rf without following symlinks: removes `path` (a file, symlink or

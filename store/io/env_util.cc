@@ -45,17 +45,17 @@ Status RemoveTree(Env* env, const std::string& path) {
   return env->RemoveDir(path);
 }
 
-Status WriteFileAtomic(Env* env, const std::string& path, ByteView data, uint32_t mode) {
-  // The temporary lives in the same directory so the rename cannot cross a
-  // file system, and carries the pid so concurrent writers (which the
-  // repository lock should prevent anyway) never share a temporary.
-  const std::string tmp = path + ".tmp-" + std::to_string(env->ProcessId());
+namespace {
+
+// Writes `data` to `tmp` (synced first when `sync`) and renames it over
+// `path`; on failure removes `tmp` and returns the first error.
+Status ReplaceVia(Env* env, const std::string& tmp, const std::string& path, ByteView data, uint32_t mode, bool sync) {
   Status s;
   {
     Result<std::unique_ptr<WritableFile>> file = env->NewWritableFile(tmp, mode);
     if (!file.ok()) return file.status();
     s = (*file)->Append(data);
-    if (s.ok()) s = (*file)->Sync();
+    if (s.ok() && sync) s = (*file)->Sync();
     if (s.ok()) s = (*file)->Close();
     // The file object is destroyed (closing the descriptor) before the
     // temporary is removed below.
@@ -65,12 +65,25 @@ Status WriteFileAtomic(Env* env, const std::string& path, ByteView data, uint32_
     // The original error is the one that matters; a leftover temporary is
     // harmless (not a valid name) and removed by the next writer.
     env->RemoveFile(tmp).IgnoreError();
-    return s;
   }
+  return s;
+}
+
+}  // namespace
+
+Status WriteFileAtomic(Env* env, const std::string& path, ByteView data, uint32_t mode) {
+  // The temporary lives in the same directory so the rename cannot cross a
+  // file system, and carries the pid so concurrent writers (which the
+  // repository lock should prevent anyway) never share a temporary.
+  QM_RETURN_IF_ERROR(ReplaceVia(env, path + ".tmp-" + std::to_string(env->ProcessId()), path, data, mode, true));
   // After a successful rename the new content is in place; a failing
   // SyncDir means it may not survive a crash, and the caller must not treat
   // the write as durable.
   return env->SyncDir(DirName(path));
+}
+
+Status ReplaceFileUnsynced(Env* env, const std::string& tmp, const std::string& path, ByteView data, uint32_t mode) {
+  return ReplaceVia(env, tmp, path, data, mode, false);
 }
 
 namespace {

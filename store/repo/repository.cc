@@ -465,15 +465,8 @@ Result<Tree> Repository::LoadTreeShallow(const Hash256& id) {
 
 Status Repository::PutCacheRecord(const Hash256& key, ByteView value) {
   QM_RETURN_IF_ERROR(CreateDirs(env_, layout_.CacheDir(), 0700));
-  const std::string tmp = layout_.TmpDir() + "/cache-" + key.Hex();
-  Status s = [&]() -> Status {
-    QM_ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(tmp, 0600));
-    QM_RETURN_IF_ERROR(f->Append(value));
-    QM_RETURN_IF_ERROR(f->Close());
-    return env_->RenameFile(tmp, layout_.CacheFile(key));
-  }();
-  if (!s.ok()) env_->RemoveFile(tmp).IgnoreError();
-  return s.WithContext("cache file " + key.ShortHex());
+  return ReplaceFileUnsynced(env_, layout_.TmpDir() + "/cache-" + key.Hex(), layout_.CacheFile(key), value, 0600)
+      .WithContext("cache file " + key.ShortHex());
 }
 
 Result<std::optional<Bytes>> Repository::GetCacheRecord(const Hash256& key) {

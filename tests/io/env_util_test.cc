@@ -95,6 +95,30 @@ TEST_F(EnvUtilTest, WriteFileAtomicNeverExposesPartialContentWhicheverOpFails) {
   }
 }
 
+// The cache-file replace: the same write-and-rename, with no fsync at all
+// (syncs that would fail do not make it fail), and on any failure before the
+// rename the old content stays and the temporary is gone.
+TEST_F(EnvUtilTest, ReplaceFileUnsyncedNeverSyncsAndKeepsTheOldFileOnFailure) {
+  FaultInjectionEnv fenv(env_);
+  fenv.FailSyncs(true);
+  ASSERT_TRUE(ReplaceFileUnsynced(&fenv, Path("tmp-1"), Path("cache"), AsBytes("old")).ok());
+  EXPECT_EQ(4u, fenv.mutating_ops());  // open, append, close, rename
+  ASSERT_TRUE(ReplaceFileUnsynced(&fenv, Path("tmp-1"), Path("cache"), AsBytes("new")).ok());
+  EXPECT_EQ("new", ReadFileToString(Path("cache")));
+  EXPECT_EQ(std::vector<std::string>{"cache"}, Children());
+  struct stat st;
+  ASSERT_EQ(0, stat(Path("cache").c_str(), &st));
+  EXPECT_EQ(0600u, st.st_mode & 0777);
+  for (uint64_t n = 1; n <= 4; ++n) {
+    SCOPED_TRACE("failing op " + std::to_string(n));
+    fenv.ClearFaults();
+    fenv.FailAtOp(n);
+    EXPECT_FALSE(ReplaceFileUnsynced(&fenv, Path("tmp-1"), Path("cache"), AsBytes("newer")).ok());
+    EXPECT_EQ("new", ReadFileToString(Path("cache")));
+    EXPECT_EQ(std::vector<std::string>{"cache"}, Children());
+  }
+}
+
 TEST_F(EnvUtilTest, ShortWriteDuringAtomicWriteLeavesOldContent) {
   ASSERT_TRUE(WriteFileAtomic(env_, Path("config"), AsBytes("old")).ok());
   FaultInjectionEnv fenv(env_);
