@@ -26,8 +26,7 @@ Bytes EncodeParentTrees(const ParentTrees& pt) {
   PutVarint64(&out, pt.trees.size());
   for (const auto& [id, tree] : pt.trees) {
     PutBytes(&out, id.View());
-    PutVarint64(&out, tree.size());
-    PutBytes(&out, tree);
+    PutLengthPrefixed(&out, tree);
   }
   SealCacheRecord(&out);
   return out;
@@ -45,11 +44,8 @@ Result<ParentTrees> DecodeParentTrees(ByteView data) {
   pt.trees.reserve(static_cast<size_t>(count));
   for (uint64_t i = 0; i < count; i++) {
     Hash256 id;
-    uint64_t len = 0;
     ByteView tree;
-    if (!r.ReadHash256(&id) || !r.ReadVarint64(&len) || len > r.remaining() ||
-        !r.ReadBytes(static_cast<size_t>(len), &tree))
-      return Bad("truncated tree " + std::to_string(i));
+    if (!r.ReadHash256(&id) || !r.ReadLengthPrefixed(&tree)) return Bad("truncated tree " + std::to_string(i));
     pt.trees.emplace_back(id, tree);
   }
   if (!r.empty()) return Bad("trailing bytes");

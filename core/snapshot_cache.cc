@@ -18,10 +18,7 @@ Bytes EncodeSnapshotCache(const std::vector<ByteView>& records) {
   Bytes out = BeginCacheRecord(kMagic, kSnapshotCacheVersion);
   out.reserve(total);
   PutVarint64(&out, records.size());
-  for (const ByteView& r : records) {
-    PutVarint64(&out, r.size());
-    PutBytes(&out, r);
-  }
+  for (const ByteView& r : records) PutLengthPrefixed(&out, r);
   SealCacheRecord(&out);
   return out;
 }
@@ -36,10 +33,8 @@ Result<std::vector<ByteView>> DecodeSnapshotCache(ByteView data) {
   std::vector<ByteView> out;
   out.reserve(static_cast<size_t>(count));
   for (uint64_t i = 0; i < count; i++) {
-    uint64_t len = 0;
     ByteView rec;
-    if (!r.ReadVarint64(&len) || len > r.remaining() || !r.ReadBytes(static_cast<size_t>(len), &rec))
-      return Status::Corruption("snapshot cache: truncated record " + std::to_string(i));
+    if (!r.ReadLengthPrefixed(&rec)) return Status::Corruption("snapshot cache: truncated record " + std::to_string(i));
     out.push_back(rec);
   }
   if (!r.empty()) return Status::Corruption("snapshot cache: trailing bytes");
