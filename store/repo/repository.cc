@@ -45,8 +45,7 @@ Repository::Repository(Env* env, std::string root, OpenMode mode, WarningFn warn
     : env_(env), layout_(std::move(root)), mode_(mode), warn_(std::move(warn)) {}
 
 Repository::~Repository() {
-  data_pack_.reset();
-  tree_pack_.reset();
+  for (auto& pool : idle_packs_) pool.clear();
   index_.reset();
   lock_.reset();
 }
@@ -272,23 +271,32 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
   const bool use_zstd = compressed.size() < raw.size();
   ByteView stored = use_zstd ? ByteView(compressed) : raw;
 
-  std::unique_lock<std::mutex> l(write_mu_);
-  if (!pending_.insert(id).second) return SaveResult{};  // another thread won the race
-  std::unique_ptr<PackWriter>& writer = type == BlobType::kData ? data_pack_ : tree_pack_;  // metadata apart
-  if (!writer) {
-    writer = std::make_unique<PackWriter>(
-        env_, &layout_, "pack-" + std::to_string(env_->ProcessId()) + "-" + std::to_string(++pack_seq_) + ".tmp");
+  std::unique_ptr<PackWriter> writer;
+  std::vector<std::unique_ptr<PackWriter>>& pool = idle_packs_[type == BlobType::kData ? 0 : 1];
+  {
+    std::lock_guard<std::mutex> l(write_mu_);
+    if (!pending_.insert(id).second) return SaveResult{};  // another thread won the race
+    if (!pool.empty()) {
+      writer = std::move(pool.back());
+      pool.pop_back();
+    } else {
+      writer = std::make_unique<PackWriter>(
+          env_, &layout_, "pack-" + std::to_string(env_->ProcessId()) + "-" + std::to_string(++pack_seq_) + ".tmp");
+    }
   }
+  // This thread owns `writer` until it goes back to the pool or is sealed.
   Status s = writer->Add(type, id, use_zstd ? Compression::kZstd : Compression::kNone,
                          static_cast<uint32_t>(raw.size()), stored);
-  if (!s.ok()) {
-    pending_.erase(id);
-    return s.WithContext("write pack");
+  if (!s.ok() || writer->size() < config_.pack_target_size) {
+    std::lock_guard<std::mutex> l(write_mu_);
+    if (!s.ok()) pending_.erase(id);
+    // A failed writer goes back too: its blobs stay pending, so nothing can
+    // count them as stored, and Flush reports its failure (no commit).
+    pool.push_back(std::move(writer));
+    if (!s.ok()) return s.WithContext("write pack");
+    return SaveResult{true, stored.size()};
   }
-  std::unique_ptr<PackWriter> full;
-  if (writer->size() >= config_.pack_target_size) full = std::move(writer);
-  l.unlock();
-  if (full) QM_RETURN_IF_ERROR(Seal(std::move(full)));
+  QM_RETURN_IF_ERROR(Seal(std::move(writer)));
   return SaveResult{true, stored.size()};
 }
 
@@ -312,14 +320,17 @@ Status Repository::Seal(std::unique_ptr<PackWriter> writer) {
 // pack is being sealed by another thread when this returns.
 Status Repository::Flush() {
   if (mode_ != OpenMode::kWrite) return Status::NotSupported("repository is open read-only");
-  std::unique_ptr<PackWriter> data, tree;
+  std::vector<std::unique_ptr<PackWriter>> open;
   {
     std::lock_guard<std::mutex> l(write_mu_);
-    data = std::move(data_pack_);
-    tree = std::move(tree_pack_);
+    for (auto& pool : idle_packs_) {
+      for (auto& w : pool) open.push_back(std::move(w));
+      pool.clear();
+    }
   }
-  QM_RETURN_IF_ERROR(Seal(std::move(data)));
-  return Seal(std::move(tree));
+  // Data packs first, then metadata: the order the single writers had.
+  for (auto& w : open) QM_RETURN_IF_ERROR(Seal(std::move(w)));
+  return Status::OK();
 }
 
 Result<Hash256> Repository::CommitSnapshot(const SnapshotRecord& record) {

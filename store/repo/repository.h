@@ -84,7 +84,9 @@ class Repository {
   };
   // Stores `raw` (whose SHA-256 is `id`) unless a blob with that id is
   // already stored or pending. Compresses with the repository's zstd level;
-  // stores raw bytes when compression does not help.
+  // stores raw bytes when compression does not help. Concurrent callers
+  // append to different open packs (at most one per caller in flight), so
+  // a run leaves up to that many partly filled packs per blob type.
   Result<SaveResult> SaveBlob(BlobType type, const Hash256& id, ByteView raw);
   // Seals the open packs and indexes them (not synced: see CommitSnapshot).
   Status Flush();
@@ -192,10 +194,14 @@ class Repository {
   std::unique_ptr<ChunkIndex> index_;  // set once, inside index_once_
   std::atomic<bool> index_open_{false};
 
+  // Open packs not in use by any SaveBlob, one list per blob type (metadata
+  // apart from data). A SaveBlob takes one out, appends outside write_mu_,
+  // and puts it back, so concurrent savers fill packs of their own instead
+  // of queueing for one: appending (copy, pack SHA-256, a write(2) per MiB)
+  // under the lock kept one core waiting on the other (perf: futex waits).
   std::mutex write_mu_;
-  std::unique_ptr<PackWriter> data_pack_;
-  std::unique_ptr<PackWriter> tree_pack_;
-  std::unordered_set<Hash256, Hash256Hasher> pending_;  // in unsealed packs
+  std::vector<std::unique_ptr<PackWriter>> idle_packs_[2];  // [0] data, [1] metadata
+  std::unordered_set<Hash256, Hash256Hasher> pending_;      // in unsealed packs
   uint64_t pack_seq_ = 0;
 
   std::mutex packs_mu_;

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "tests/support/test_util.h"
 
@@ -131,6 +135,59 @@ TEST_F(RepositoryTest, SavedBlobsAreDeduplicatedAndReadBackAfterReopen) {
     Save(repo.get(), a, /*expect_new=*/false);  // pending in the open pack
     CommitEmpty(repo.get(), 1000);
     Save(repo.get(), b, /*expect_new=*/false);  // now in the index
+  }
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  Bytes out;
+  ASSERT_TRUE((*repo)->LoadBlob(ida, &out).ok());
+  EXPECT_EQ(a, std::string(out.begin(), out.end()));
+  ASSERT_TRUE((*repo)->LoadBlob(idb, &out).ok());
+  EXPECT_EQ(b, std::string(out.begin(), out.end()));
+}
+
+// Holds the creation of the first pack file until released, so a test can
+// keep one saver inside its pack write.
+class HoldFirstPackEnv : public EnvWrapper {
+ public:
+  HoldFirstPackEnv(Env* target, std::shared_future<void> release) : EnvWrapper(target), release_(std::move(release)) {}
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, uint32_t mode) override {
+    if (path.find("/tmp/pack-") != std::string::npos && !held_.exchange(true)) {
+      entered_.set_value();
+      release_.wait();
+    }
+    return target()->NewWritableFile(path, mode);
+  }
+  std::future<void> Entered() { return entered_.get_future(); }
+
+ private:
+  std::shared_future<void> release_;
+  std::atomic<bool> held_{false};
+  std::promise<void> entered_;
+};
+
+TEST_F(RepositoryTest, ASaverInsideItsPackWriteDoesNotHoldUpAnother) {
+  std::promise<void> release;
+  HoldFirstPackEnv env(env_, release.get_future().share());
+  std::future<void> entered = env.Entered();
+  std::string a = RandomBytes(5000, 1), b = RandomBytes(5000, 2);
+  Hash256 ida = Sha256(AsBytes(a)), idb = Sha256(AsBytes(b));
+  {
+    auto opened = Repository::Open(&env, root_, OpenMode::kWrite);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    Repository* repo = opened->get();
+    std::thread first([&] { Save(repo, a); });
+    entered.wait();  // the first saver is creating its pack
+    auto second = std::async(std::launch::async, [&] { Save(repo, b); });
+    // Generous: the second save takes milliseconds unless it waits for the
+    // first, which only the release below ends.
+    const bool finished = second.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+    release.set_value();
+    first.join();
+    second.wait();
+    EXPECT_TRUE(finished) << "the second blob waited for the first blob's pack write";
+    Save(repo, a, /*expect_new=*/false);  // pending in its own open pack
+    Save(repo, b, /*expect_new=*/false);
+    CommitEmpty(repo, 1000);
   }
   auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
   ASSERT_TRUE(repo.ok());
