@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -224,6 +225,31 @@ int ReadMainFile(sqlite3* db, void* out, int n, sqlite3_int64 offset) {
   return fp->pMethods->xRead(fp, out, n, offset);
 }
 
+// WAL mode: the WAL-index header (https://sqlite.org/walformat.html), read
+// through the connection's own mapping of the -shm file, never a descriptor
+// of ours (closing one would drop this process's POSIX locks on the file,
+// read marks included). It is two copies of 48 bytes; a committing writer
+// writes the second copy, then the first, and this reads the first, then
+// the second, as SQLite's readers do, so equal copies are a consistent
+// read. Every commit changes it (iChange, mxFrame), and so does every
+// restart of the WAL (its salts). Empty when it cannot be read
+// consistently. REQUIRES: `db` is in WAL mode (it has mapped the -shm).
+std::string WalIndexHeader(sqlite3* db) {
+  sqlite3_file* fp = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) != SQLITE_OK || !fp || !fp->pMethods ||
+      fp->pMethods->iVersion < 2 || !fp->pMethods->xShmMap || !fp->pMethods->xShmBarrier)
+    return {};
+  volatile void* region = nullptr;
+  if (fp->pMethods->xShmMap(fp, 0, 32 * 1024, 0, &region) != SQLITE_OK || region == nullptr) return {};
+  const volatile uint8_t* h = static_cast<const volatile uint8_t*>(region);
+  char first[48], second[48];
+  for (int i = 0; i < 48; i++) first[i] = static_cast<char>(h[i]);
+  fp->pMethods->xShmBarrier(fp);
+  for (int i = 0; i < 48; i++) second[i] = static_cast<char>(h[48 + i]);
+  if (std::memcmp(first, second, sizeof(first)) != 0 || first[12] != 1) return {};  // [12]: isInit
+  return std::string(first, sizeof(first));
+}
+
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
@@ -322,8 +348,20 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   sqlite3_free(err);
   if (rc != SQLITE_OK) return SqliteError(m.db, rc, path, "begin");
   m.in_txn = true;
-  // The first read starts the read transaction: from here on the
-  // connection sees one committed state.
+  QM_RETURN_IF_ERROR(src->ReadState());
+  if (src->info_.wal) {
+    QM_RETURN_IF_ERROR(src->OpenWalCheckConnection());
+  } else if (m.have_header) {
+    src->OpenCheckConnection();
+  }
+  return src;
+}
+
+// The first read starts the read transaction: from here on the connection
+// sees one committed state, and this records what it is.
+Status SqliteSource::ReadState() {
+  Impl& m = *impl_;
+  const std::string& path = m.path;
   auto int_pragma = [&](const char* sql, int64_t* out) -> Status {
     sqlite3_stmt* st = nullptr;
     int r = sqlite3_prepare_v2(m.db, sql, -1, &st, nullptr);
@@ -344,7 +382,7 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   if (sqlite3_prepare_v2(m.db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW) {
     const unsigned char* mode = sqlite3_column_text(st, 0);
-    src->info_.wal = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
+    info_.wal = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
   }
   sqlite3_finalize(st);
   // The source's header as SQLite's own VFS reads it, inside the read
@@ -353,11 +391,10 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   int64_t schema_version = 0;
   QM_RETURN_IF_ERROR(int_pragma("PRAGMA schema_version", &schema_version));
   m.schema_version = static_cast<uint32_t>(schema_version);
-  src->info_.page_size = static_cast<uint32_t>(page_size);
-  src->info_.page_count = static_cast<uint64_t>(page_count);
-  src->info_.data_version = data_version;
-  if (!src->info_.wal && m.have_header) src->OpenCheckConnection();
-  return src;
+  info_.page_size = static_cast<uint32_t>(page_size);
+  info_.page_count = static_cast<uint64_t>(page_count);
+  info_.data_version = data_version;
+  return Status::OK();
 }
 
 SqliteSource::~SqliteSource() {
@@ -373,7 +410,8 @@ SqliteSource::~SqliteSource() {
 namespace {
 
 // A read-only connection whose read transaction sees the same committed state
-// as the source's (see above), or nullptr.
+// as the source's (see above), or nullptr. `header` null: no change counter
+// to compare (WAL mode, where the caller proves the state otherwise).
 sqlite3* OpenSameState(const std::string& path, uint64_t page_count, const uint8_t* header, BusyWait* busy) {
   sqlite3* c = nullptr;
   if (sqlite3_open_v2(path.c_str(), &c, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
@@ -388,7 +426,8 @@ sqlite3* OpenSameState(const std::string& path, uint64_t page_count, const uint8
             sqlite3_step(st) == SQLITE_ROW && static_cast<uint64_t>(sqlite3_column_int64(st, 0)) == page_count;
   sqlite3_finalize(st);
   uint8_t own[100];
-  ok = ok && ReadMainFile(c, own, sizeof(own), 0) == SQLITE_OK && std::memcmp(own + 24, header + 24, 4) == 0;
+  ok = ok && (header == nullptr ||
+              (ReadMainFile(c, own, sizeof(own), 0) == SQLITE_OK && std::memcmp(own + 24, header + 24, 4) == 0));
   if (!ok) {
     sqlite3_close_v2(c);
     return nullptr;
@@ -401,6 +440,48 @@ sqlite3* OpenSameState(const std::string& path, uint64_t page_count, const uint8
 void SqliteSource::OpenCheckConnection() {
   Impl& m = *impl_;
   m.check_db = OpenSameState(m.path, info_.page_count, m.header, &m.check_busy);
+}
+
+namespace {
+std::function<void()> g_between_begins_hook;  // tests only
+}  // namespace
+
+void SqliteSource::SetBetweenBeginsHookForTest(std::function<void()> hook) {
+  g_between_begins_hook = std::move(hook);
+}
+
+// WAL mode: readers never block writers, so nothing holds the state still
+// while a second connection begins. Instead our read transaction is begun
+// again between two readings of the WAL-index header, and the second
+// connection's begun before the second reading: if both readings are equal,
+// no commit and no WAL restart came in between, so both transactions see the
+// state that header describes. A writer committing in between makes them
+// differ; after a few tries the check runs on our own connection after the
+// copy, as it does when the -shm cannot be read. Only an error beginning our
+// own transaction again is Open's error.
+Status SqliteSource::OpenWalCheckConnection() {
+  Impl& m = *impl_;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    const std::string before = WalIndexHeader(m.db);
+    if (before.empty()) return Status::OK();
+    sqlite3_exec(m.db, "COMMIT", nullptr, nullptr, nullptr);
+    m.in_txn = false;
+    char* err = nullptr;
+    const int rc = sqlite3_exec(m.db, "BEGIN", nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return SqliteError(m.db, rc, m.path, "begin");
+    m.in_txn = true;
+    QM_RETURN_IF_ERROR(ReadState());
+    if (!info_.wal) return Status::OK();  // no longer in WAL mode: checked after the copy
+    if (g_between_begins_hook) g_between_begins_hook();
+    sqlite3* c = OpenSameState(m.path, info_.page_count, nullptr, &m.check_busy);
+    if (c != nullptr && WalIndexHeader(m.db) == before) {
+      m.check_db = c;
+      return Status::OK();
+    }
+    if (c != nullptr) sqlite3_close_v2(c);  // ends its read transaction
+  }
+  return Status::OK();
 }
 
 bool SqliteSource::CanCheckConcurrently() const {
@@ -438,7 +519,10 @@ Status RunQuickCheck(sqlite3* db, const std::string& path, std::string* result) 
 // the tables and roots read from the schema through the first connection.
 bool SqliteSource::PrepareSplitCheck() {
   Impl& m = *impl_;
-  if (!m.have_header || info_.page_count < SplitCheckMinPages()) return false;
+  // WAL mode is checked whole: the page accounting is fed by the direct
+  // stream of rollback mode, and the third connection's state is proven by
+  // the change counter, which WAL commits do not bump.
+  if (info_.wal || !m.have_header || info_.page_count < SplitCheckMinPages()) return false;
   auto audit = SqlitePageAudit::Start(ByteView(m.header, sizeof(m.header)), info_.page_count);
   if (!audit.ok()) return false;  // auto-vacuum (pointer maps): checked whole
   sqlite3_stmt* st = nullptr;

@@ -61,9 +61,11 @@ class SqliteSource {
 
   const SqliteStateInfo& info() const { return info_; }
 
-  // PRAGMA quick_check of the transaction's state. In rollback-journal mode
-  // the source usually holds a second connection in the same committed
-  // state (CanCheckConcurrently()); StartQuickCheck() then runs the check on
+  // PRAGMA quick_check of the transaction's state. The source usually holds
+  // a second connection in the same committed state (CanCheckConcurrently():
+  // in rollback-journal mode kept there by the SHARED lock, in WAL mode
+  // proven by the WAL-index header, see OpenWalCheckConnection in the .cc);
+  // StartQuickCheck() then runs the check on
   // a thread of its own on that connection, beside Stream() and beside the
   // other databases' checks, so a backup's checks all start at once instead
   // of one after the other. Otherwise it does nothing. Idempotent.
@@ -76,10 +78,14 @@ class SqliteSource {
   // Stream() delivers. All "ok" is reported as "ok" (and split_check); any
   // problem, or a stream that did not deliver every page, makes
   // WaitQuickCheck run the full PRAGMA quick_check for SQLite's own verdict.
-  // Auto-vacuum databases are always checked whole.
+  // Auto-vacuum and WAL-mode databases are always checked whole.
   void StartQuickCheck();
   static uint64_t SplitCheckMinPages();
   static void SetSplitCheckMinPages(uint64_t pages);  // for tests
+  // Tests only (not thread-safe): called in WAL mode between the beginning
+  // of the source's read transaction and the check connection's, where a
+  // commit must cost the concurrent check, never its "same state".
+  static void SetBetweenBeginsHookForTest(std::function<void()> hook);
   // Waits for the check started above, or runs it here (on the calling
   // thread, before or after Stream, never during it) when none was started.
   // Its result goes to info().quick_check, and is also the returned status
@@ -97,7 +103,9 @@ class SqliteSource {
  private:
   SqliteSource() = default;
   Status StreamDirect(const PageFn& fn);
+  Status ReadState();
   void OpenCheckConnection();
+  Status OpenWalCheckConnection();
   bool PrepareSplitCheck();
   void JoinCheckThreads();
   void SplitCheckVerdict();

@@ -140,7 +140,7 @@ TEST(SqliteSourceErrorTest, ADatabaseLockedPastTheTimeoutIsLocked) {
 // on its own thread beside the stream, and finds what the stream's state
 // holds; while that read transaction is open no writer can commit. WAL mode:
 // one connection, the check runs when waited for, after the stream.
-TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState) {
+TEST(SqliteSourceCheckTest, BothModesCheckOnASecondConnectionInTheSameState) {
   TempDir dir;
   for (bool wal : {false, true}) {
     SCOPED_TRACE(wal ? "WAL" : "rollback");
@@ -152,7 +152,7 @@ TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState)
     sqlite3_busy_timeout(db, 100);
     auto src = SqliteSource::Open(path, 1000);
     ASSERT_TRUE(src.ok()) << src.status().ToString();
-    EXPECT_EQ(!wal, (*src)->CanCheckConcurrently());
+    EXPECT_TRUE((*src)->CanCheckConcurrently());
     (*src)->StartQuickCheck();
     uint64_t pages = 0;
     Status streamed = (*src)->Stream([&](uint64_t, ByteView) {
@@ -171,6 +171,57 @@ TEST(SqliteSourceCheckTest, RollbackModeChecksOnASecondConnectionInTheSameState)
     ExecSql(db, "INSERT INTO t VALUES (3)");
     sqlite3_close(db);
   }
+}
+
+// WAL mode: a commit between the source's read transaction and the check
+// connection's would give the check another state than the copy's. It is
+// noticed (the WAL-index header changed), the connection is not used, and
+// after a few tries the check runs on the source's own connection after the
+// copy, on the copy's state. A commit on the first try only costs that try.
+TEST(SqliteSourceCheckTest, AWalCommitBetweenTheTwoBeginsIsNoticedAndTheCheckStaysOnTheCopysState) {
+  TempDir dir;
+  const std::string path = dir.path() + "/w.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+  ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
+  ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a');");
+  for (int commit_on_tries : {1, 99}) {
+    SCOPED_TRACE(commit_on_tries == 1 ? "a commit on the first try" : "a commit on every try");
+    int tries = 0;
+    std::string rows_at_begin;  // what the source's last read transaction sees
+    SqliteSource::SetBetweenBeginsHookForTest([&] {
+      rows_at_begin = QuerySqlite(path, "SELECT count(*) FROM t");
+      if (tries++ < commit_on_tries) ExecSql(db, "INSERT INTO t(v) VALUES ('between')");
+    });
+    auto src = SqliteSource::Open(path, 1000);
+    SqliteSource::SetBetweenBeginsHookForTest(nullptr);
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    EXPECT_EQ(commit_on_tries == 1, (*src)->CanCheckConcurrently());
+    EXPECT_EQ(commit_on_tries == 1 ? 2 : 3, tries);
+    (*src)->StartQuickCheck();
+    std::string image, page1;
+    Status streamed = (*src)->Stream([&](uint64_t page_no, ByteView page) {
+      if (page_no == 1) {
+        page1 = AsString(page);
+      } else {
+        image.append(AsString(page));
+      }
+      return Status::OK();
+    });
+    ASSERT_TRUE(streamed.ok()) << streamed.ToString();
+    Status qc = (*src)->WaitQuickCheck();
+    EXPECT_TRUE(qc.ok()) << qc.ToString();
+    EXPECT_EQ("ok", (*src)->info().quick_check);
+    (*src)->End();
+    // The copy is the state the source's transaction began at, whatever
+    // was committed after it.
+    const std::string copy = dir.path() + "/copy.db";
+    WriteStringToFile(copy, page1 + image);
+    EXPECT_EQ(rows_at_begin, QuerySqlite(copy, "SELECT count(*) FROM t"));
+    // Every try committing: the last commit came after the transaction began.
+    EXPECT_EQ(commit_on_tries == 1, rows_at_begin == QuerySqlite(path, "SELECT count(*) FROM t"));
+  }
+  sqlite3_close(db);
 }
 
 // A backup starts every database's check at once; each check reports on its
