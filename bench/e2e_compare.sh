@@ -3,7 +3,7 @@
 # data directory, in one run, on this machine (warm page cache throughout).
 #
 # Usage: bash bench/e2e_compare.sh [--size 1G] [--work DIR] [--qm PATH] [--level N]
-#                                  [--borg-compression SPEC] [--keep]
+#                                  [--borg-compression SPEC] [--journal delete|wal] [--keep]
 #   --size  size of the generated data directory (default 1G; 200M for a quick run)
 #   --work  work directory (default /tmp/qm-bench); the generated data is kept in
 #           WORK/gen (reused when WORK/gen.marker names the same size) and copied to
@@ -12,6 +12,8 @@
 #   --level zstd level for both qm-snap (init --compression-level) and borg
 #           (--compression zstd,N); default 3, qm-snap's default
 #   --borg-compression SPEC  borg's --compression instead (lz4: borg's own default)
+#   --journal the generated databases' journal mode: delete (rollback, default) or wal
+#           (qm-snap then copies through SQLite's backup API; the peers copy files)
 #   --keep  keep the repositories in WORK/repo-* afterwards
 #
 # Phases, per tool: (1) initial backup into a fresh repository, (2) backup with nothing
@@ -30,6 +32,7 @@ work=/tmp/qm-bench
 qm="$root/build/qm-snap"
 level=3
 borg_compression=
+journal=delete
 keep=0
 cmdline="bash $0 $*"
 
@@ -43,8 +46,9 @@ while [ $# -gt 0 ]; do
     --qm)   [ $# -ge 2 ] || die "--qm needs a value"; qm=$2; shift 2 ;;
     --level) [ $# -ge 2 ] || die "--level needs a value"; level=$2; shift 2 ;;
     --borg-compression) [ $# -ge 2 ] || die "--borg-compression needs a value"; borg_compression=$2; shift 2 ;;
+    --journal) [ $# -ge 2 ] || die "--journal needs a value"; journal=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -89,14 +93,16 @@ rm -rf "$logs" "$work/pre"; mkdir -p "$logs" "$work/pre"
 
 # ---- data ----------------------------------------------------------------------------
 marker="$work/gen.marker"
+case "$journal" in delete|wal) ;; *) die "--journal must be delete or wal, not '$journal'" ;; esac
 want="size=$size seed=1"
+[ "$journal" = delete ] || want="$want journal=$journal"
 if [ -d "$work/gen" ] && [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ]; then
   note "reusing generated data in $work/gen ($want)"
 else
   rm -rf "$work/gen" "$marker"
   now=$(date +%Y-%m-%dT%H:%M:%S)
   note "generating $size data directory in $work/gen (takes ~3 min per GiB)"
-  python3 "$workload" generate "$work/gen" --size "$size" --seed 1 --now "$now" >&2 \
+  python3 "$workload" generate "$work/gen" --size "$size" --seed 1 --now "$now" --journal "$journal" >&2 \
     || die "qm_workload.py generate failed"
   printf '%s\n' "$want" > "$marker"
 fi
@@ -231,7 +237,7 @@ borg_ver=$(borg --version 2>&1 | head -n1)
 {
   echo "# qm-snap vs restic vs borg, end to end"
   echo
-  echo "Data: $size generated QuantMesh directory, $src_files files, $src_bytes bytes ($(mib "$src_bytes") MiB). Warm page cache."
+  echo "Data: $size generated QuantMesh directory, $src_files files, $src_bytes bytes ($(mib "$src_bytes") MiB), databases in journal mode $journal. Warm page cache."
   echo
   echo "| phase | tool | wall s | user+sys CPU s | peak RSS MiB | added to repo MiB |"
   echo "| --- | --- | ---: | ---: | ---: | ---: |"
