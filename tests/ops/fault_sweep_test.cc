@@ -93,6 +93,38 @@ class FaultSweepTest : public ::testing::Test {
     fs::copy(base_, to, fs::copy_options::recursive);
   }
 
+  // The second backup, into a copy of the base, meets a fault at mutating
+  // operation `n` (EIO once, or ENOSPC from there on), then a power cut;
+  // then: check clean, one or two snapshots, the first restores byte for
+  // byte, and the next backup works and restores the current data. Sets
+  // *committed when the faulted backup still committed (a fault after the
+  // commit point).
+  void FaultedBackupLosesNothing(uint64_t n, bool sticky_no_space, bool* committed) {
+    const std::string root = dir_.path() + "/r";
+    CopyBase(root);
+    {
+      FaultInjectionEnv fenv(Env::Default());
+      fenv.FailAtOp(n, sticky_no_space ? Code::kNoSpace : Code::kIOError);
+      fenv.SetSticky(sticky_no_space);
+      Status s;
+      Hash256 id = BackupWith(&fenv, root, &s);
+      ASSERT_TRUE(fenv.injected());
+      *committed = !id.IsZero();
+      fenv.ClearFaults();
+      fenv.DropUnsyncedData().IgnoreError();  // the power cut; errors here are about leftovers only
+    }
+    ExpectHealthy(root, "after the fault");
+    size_t count = SnapshotCount(root);
+    EXPECT_TRUE(count == 1 || count == 2) << count;
+    EXPECT_EQ(first_files_, RestoreFiles(root, first_, dir_.path() + "/out1"));
+    fs::remove_all(dir_.path() + "/out1");
+    Hash256 next = BackupWith(Env::Default(), root, nullptr, 1738134000);
+    ASSERT_FALSE(next.IsZero());
+    ExpectHealthy(root, "after the next backup");
+    EXPECT_EQ(FilesUnder(src_), RestoreFiles(root, next, dir_.path() + "/out2"));
+    fs::remove_all(dir_.path() + "/out2");
+  }
+
   // Hashing/compression workers for BackupWith (0: one per core). A sweep
   // over "every step" needs one sequence of steps: with several workers each
   // fills a pack of its own, so how many packs a backup seals, and so how
@@ -120,30 +152,9 @@ TEST_F(FaultSweepTest, AFailureAtEveryStepOfABackupLosesNothingCommitted) {
     for (int variant = 0; variant < 2; variant++) {
       SCOPED_TRACE("operation " + std::to_string(n) + " of " + std::to_string(total) +
                    (variant ? " (ENOSPC, sticky)" : " (EIO, once)"));
-      const std::string root = dir_.path() + "/r";
-      CopyBase(root);
-      {
-        FaultInjectionEnv fenv(Env::Default());
-        fenv.FailAtOp(n, variant ? Code::kNoSpace : Code::kIOError);
-        fenv.SetSticky(variant == 1);
-        Status s;
-        Hash256 id = BackupWith(&fenv, root, &s);
-        ASSERT_TRUE(fenv.injected());
-        if (!id.IsZero()) committed++;  // the fault hit a step after the commit point
-        fenv.ClearFaults();
-        fenv.DropUnsyncedData().IgnoreError();  // the power cut; errors here are about leftovers only
-      }
-      ExpectHealthy(root, "after the fault");
-      size_t count = SnapshotCount(root);
-      EXPECT_TRUE(count == 1 || count == 2) << count;
-      EXPECT_EQ(first_files_, RestoreFiles(root, first_, dir_.path() + "/out1"));
-      fs::remove_all(dir_.path() + "/out1");
-      // The next run works and takes the current data.
-      Hash256 next = BackupWith(Env::Default(), root, nullptr, 1738134000);
-      ASSERT_FALSE(next.IsZero());
-      ExpectHealthy(root, "after the next backup");
-      EXPECT_EQ(FilesUnder(src_), RestoreFiles(root, next, dir_.path() + "/out2"));
-      fs::remove_all(dir_.path() + "/out2");
+      bool was_committed = false;
+      FaultedBackupLosesNothing(n, variant == 1, &was_committed);
+      if (was_committed) committed++;  // the fault hit a step after the commit point
       if (HasFatalFailure()) return;
     }
   }
@@ -195,26 +206,9 @@ TEST_F(FaultSweepTest, AFailureWhileTwoWorkersFillTheirOwnPacksLosesNothingCommi
     for (int variant = 0; variant < 2; variant++) {
       SCOPED_TRACE("operation " + std::to_string(n) + " of about " + std::to_string(total) +
                    (variant ? " (ENOSPC, sticky)" : " (EIO, once)"));
-      const std::string root = dir_.path() + "/r";
-      CopyBase(root);
-      {
-        FaultInjectionEnv fenv(Env::Default());
-        fenv.FailAtOp(n, variant ? Code::kNoSpace : Code::kIOError);
-        fenv.SetSticky(variant == 1);
-        Status s;
-        BackupWith(&fenv, root, &s);
-        ASSERT_TRUE(fenv.injected());
-        fenv.ClearFaults();
-        fenv.DropUnsyncedData().IgnoreError();
-      }
-      ExpectHealthy(root, "after the fault");
-      EXPECT_EQ(first_files_, RestoreFiles(root, first_, dir_.path() + "/out1"));
-      fs::remove_all(dir_.path() + "/out1");
-      Hash256 next = BackupWith(Env::Default(), root, nullptr, 1738134000);
-      ASSERT_FALSE(next.IsZero());
-      ExpectHealthy(root, "after the next backup");
-      EXPECT_EQ(FilesUnder(src_), RestoreFiles(root, next, dir_.path() + "/out2"));
-      fs::remove_all(dir_.path() + "/out2");
+      bool committed = false;
+      FaultedBackupLosesNothing(n, variant == 1, &committed);
+      EXPECT_FALSE(committed) << "a fault this early is before the commit point";
       if (HasFatalFailure()) return;
     }
   }
