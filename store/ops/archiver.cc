@@ -67,6 +67,18 @@ FileStamp StampOf(const FileInfo& info) {
   return FileStamp{info.size, info.mtime_ns, info.ctime_ns, info.inode};
 }
 
+// What of a -wal's stats speaks for its content. Absent and empty are the
+// same (no committed frame; our own read-only connection creates an empty
+// -wal where there was none). The ctime is left out: SQLite running as root
+// fchown()s the -wal to the database's owner each time it opens it, so every
+// backup run as root bumps it, while every frame written changes the size or
+// the mtime.
+std::optional<FileStamp> WalContentStamp(std::optional<FileStamp> wal) {
+  if (!wal || wal->size == 0) return std::nullopt;
+  wal->ctime_ns = 0;
+  return wal;
+}
+
 bool HasSuffix(const std::string& s, const std::string& suffix) {
   return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -572,8 +584,9 @@ Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bo
 }
 
 Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
-  // Unchanged since the parent? Same stats of the file and its -wal (just
-  // taken), and neither modified within a second before the parent's stats
+  // Unchanged since the parent? Same stats of the file and of what its -wal
+  // holds (just taken; WalContentStamp), and neither modified within a
+  // second before the parent's stats
   // were taken: file times are coarse, so a commit in the same clock tick as
   // those stats could otherwise look like no change. Then no read
   // transaction is begun at all.
@@ -586,10 +599,12 @@ Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
   auto old = DecodeSqliteCaptureExt(prev->extensions.front().value);
   if (!old.ok()) return Status::OK();
   const FileStamp main = StampOf(db->main);
-  const bool same_wal = db->wal ? (old->wal_file && *old->wal_file == StampOf(*db->wal)) : !old->wal_file;
+  const std::optional<FileStamp> wal_then = WalContentStamp(old->wal_file);
+  const std::optional<FileStamp> wal_now =
+      WalContentStamp(db->wal ? std::optional<FileStamp>(StampOf(*db->wal)) : std::nullopt);
   const int64_t settled = old->stamped_at_ns - 1000000000;
-  if (!(old->main == main && same_wal && old->main.mtime_ns < settled &&
-        (!old->wal_file || old->wal_file->mtime_ns < settled) && old->quick_check == "ok"))
+  if (!(old->main == main && wal_now == wal_then && old->main.mtime_ns < settled &&
+        (!wal_then || wal_then->mtime_ns < settled) && old->quick_check == "ok"))
     return Status::OK();
   QM_ASSIGN_OR_RETURN(bool all_present, ChunksPresent(*db_parent_, *prev));
   if (!all_present) return Status::OK();

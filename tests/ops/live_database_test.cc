@@ -233,6 +233,47 @@ TEST_F(LiveDatabaseTest, AnUntouchedDatabaseIsNotReadAgain) {
   EXPECT_LT(second->databases[0].read_hold_ms, 1000.0);
 }
 
+// A WAL database closed cleanly has no -wal; the first backup's read-only
+// connection creates an empty one, and SQLite run as root fchown()s the -wal
+// (a new ctime) every time it opens it. Neither is a change: the next
+// backups do not read the database again. A commit (frames in the -wal) is.
+TEST_F(LiveDatabaseTest, AWalDatabaseIsNotReadAgainForItsEmptyWalOrTheWalsNewCtime) {
+  const std::string path = src_ + "/data/webauthn.db";
+  MakeSqliteDatabase(path, 2000, 3);
+  {
+    sqlite3* w = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &w));
+    ExecSql(w, "PRAGMA journal_mode=WAL");
+    sqlite3_close(w);
+  }
+  ASSERT_FALSE(fs::exists(path + "-wal")) << "closed cleanly";
+  const auto old = fs::last_write_time(path) - std::chrono::seconds(10);
+  fs::last_write_time(path, old);
+  auto first = DoBackup();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(fs::exists(path + "-wal"));
+  EXPECT_EQ(0u, fs::file_size(path + "-wal"));
+  for (int i = 0; i < 2; i++) {
+    SCOPED_TRACE(i == 0 ? "after the -wal appeared" : "after the -wal's ctime changed");
+    if (i == 1) fs::permissions(path + "-wal", fs::status(path + "-wal").permissions());  // a new ctime, as fchown
+    auto again = DoBackup();
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    ASSERT_EQ(1u, again->databases.size());
+    EXPECT_TRUE(again->databases[0].unchanged);
+    EXPECT_EQ(0u, again->record.totals.bytes_read);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+  ExecSql(db, "PRAGMA wal_autocheckpoint=0; INSERT INTO trades(v) VALUES ('after')");
+  ASSERT_GT(fs::file_size(path + "-wal"), 0u);
+  auto changed = DoBackup();
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_FALSE(changed->databases[0].unchanged);
+  const std::string out = RestoreTo(changed->snapshot_id);
+  EXPECT_EQ("2001", QuerySqlite(out + "/data/webauthn.db", "SELECT count(*) FROM trades"));
+  sqlite3_close(db);
+}
+
 // Snapshot metadata grows with the change, not with the database: after one
 // row changes, the new snapshot's chunk list shares all but a few of its
 // blocks with the parent's.
