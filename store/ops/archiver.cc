@@ -586,10 +586,9 @@ Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bo
 Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
   // Unchanged since the parent? Same stats of the file and of what its -wal
   // holds (just taken; WalContentStamp), and neither modified within a
-  // second before the parent's stats
-  // were taken: file times are coarse, so a commit in the same clock tick as
-  // those stats could otherwise look like no change. Then no read
-  // transaction is begun at all.
+  // second before the parent's stats were taken: file times are coarse, so a
+  // commit in the same clock tick as those stats could otherwise look like
+  // no change. Then no read transaction is begun at all.
   if (opt_.force_read) return Status::OK();
   if (!db_parent_) return Status::OK();
   QM_ASSIGN_OR_RETURN(const Node* prev, ParentNode(rel, &*db_parent_));

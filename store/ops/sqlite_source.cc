@@ -342,13 +342,8 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   m.busy.deadline = Clock::now() + std::chrono::milliseconds(busy_timeout_ms);
   sqlite3_busy_handler(m.db, PollingBusyHandler, &m.busy);
   sqlite3_extended_result_codes(m.db, 1);
-  char* err = nullptr;
   m.began = Clock::now();
-  rc = sqlite3_exec(m.db, "BEGIN", nullptr, nullptr, &err);
-  sqlite3_free(err);
-  if (rc != SQLITE_OK) return SqliteError(m.db, rc, path, "begin");
-  m.in_txn = true;
-  QM_RETURN_IF_ERROR(src->ReadState());
+  QM_RETURN_IF_ERROR(src->BeginAndReadState());
   if (src->info_.wal) {
     QM_RETURN_IF_ERROR(src->OpenWalCheckConnection());
   } else if (m.have_header) {
@@ -357,11 +352,16 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   return src;
 }
 
-// The first read starts the read transaction: from here on the connection
-// sees one committed state, and this records what it is.
-Status SqliteSource::ReadState() {
+// Begins the read transaction. Its first read (below) starts it: from there
+// on the connection sees one committed state, and this records what it is.
+Status SqliteSource::BeginAndReadState() {
   Impl& m = *impl_;
   const std::string& path = m.path;
+  char* err = nullptr;
+  const int rc = sqlite3_exec(m.db, "BEGIN", nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return SqliteError(m.db, rc, path, "begin");
+  m.in_txn = true;
   auto int_pragma = [&](const char* sql, int64_t* out) -> Status {
     sqlite3_stmt* st = nullptr;
     int r = sqlite3_prepare_v2(m.db, sql, -1, &st, nullptr);
@@ -466,12 +466,7 @@ Status SqliteSource::OpenWalCheckConnection() {
     if (before.empty()) return Status::OK();
     sqlite3_exec(m.db, "COMMIT", nullptr, nullptr, nullptr);
     m.in_txn = false;
-    char* err = nullptr;
-    const int rc = sqlite3_exec(m.db, "BEGIN", nullptr, nullptr, &err);
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) return SqliteError(m.db, rc, m.path, "begin");
-    m.in_txn = true;
-    QM_RETURN_IF_ERROR(ReadState());
+    QM_RETURN_IF_ERROR(BeginAndReadState());
     if (!info_.wal) return Status::OK();  // no longer in WAL mode: checked after the copy
     if (g_between_begins_hook) g_between_begins_hook();
     sqlite3* c = OpenSameState(m.path, info_.page_count, nullptr, &m.check_busy);

@@ -103,7 +103,7 @@ class SqliteSource {
  private:
   SqliteSource() = default;
   Status StreamDirect(const PageFn& fn);
-  Status ReadState();
+  Status BeginAndReadState();
   void OpenCheckConnection();
   Status OpenWalCheckConnection();
   bool PrepareSplitCheck();

@@ -35,6 +35,19 @@ Result<std::string> Capture(const std::string& path, SqliteStateInfo* info = nul
   return image;
 }
 
+// A writer on a new WAL database with table t(id, v) that never checkpoints
+// on its own, so commits stay in the -wal; nullptr if it cannot be opened.
+sqlite3* OpenWalWriter(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    sqlite3_close(db);
+    return nullptr;
+  }
+  ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
+  ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+  return db;
+}
+
 class SqliteSourceTest : public ::testing::TestWithParam<std::tuple<bool, int>> {};
 
 TEST_P(SqliteSourceTest, AQuiescentDatabaseIsCapturedByteForByte) {
@@ -77,10 +90,8 @@ INSTANTIATE_TEST_SUITE_P(JournalModesAndPageSizes, SqliteSourceTest,
 TEST(SqliteSourceWalTest, CommitsThatLiveOnlyInTheWalAreCaptured) {
   TempDir dir;
   const std::string path = dir.path() + "/w.db";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
-  ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+  sqlite3* db = OpenWalWriter(path);
+  ASSERT_NE(nullptr, db);
   for (int i = 0; i < 200; i++) ExecSql(db, "INSERT INTO t(v) VALUES ('row" + std::to_string(i) + "')");
   // The writer stays open: nothing has been checkpointed into the file.
   ASSERT_LE(ReadFileToString(path).size(), 4096u * 2);
@@ -181,10 +192,9 @@ TEST(SqliteSourceCheckTest, BothModesCheckOnASecondConnectionInTheSameState) {
 TEST(SqliteSourceCheckTest, AWalCommitBetweenTheTwoBeginsIsNoticedAndTheCheckStaysOnTheCopysState) {
   TempDir dir;
   const std::string path = dir.path() + "/w.db";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
-  ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
-  ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a');");
+  sqlite3* db = OpenWalWriter(path);
+  ASSERT_NE(nullptr, db);
+  ExecSql(db, "INSERT INTO t(v) VALUES ('a')");
   for (int commit_on_tries : {1, 99}) {
     SCOPED_TRACE(commit_on_tries == 1 ? "a commit on the first try" : "a commit on every try");
     int tries = 0;
