@@ -28,13 +28,25 @@ struct SqliteCaptureExt {
   uint64_t page_count = 0;
   int64_t data_version = 0;
   bool wal = false;
-  std::string quick_check;  // "ok" when it passed
+  // PRAGMA quick_check of this capture's state: "ok" when it passed, ""
+  // when it was not run (the backup's check interval had not elapsed).
+  std::string quick_check;
   uint64_t read_hold_us = 0;
   FileStamp main;                     // the database file, stat()ed before the read transaction began
   std::optional<FileStamp> wal_file;  // its -wal file then, if any
   int64_t stamped_at_ns = 0;          // when those stats were taken
+  // When the newest passing quick_check of this database ran: this
+  // capture's (then its stamped_at_ns) or, when it ran none, the one its
+  // parent recorded; 0 when none is known. Version 2; a version 1 record
+  // decodes with stamped_at_ns if its check passed (it always ran one).
+  int64_t last_check_ns = 0;
   bool operator==(const SqliteCaptureExt&) const = default;
 };
+
+// What operators read for a quick_check result: the result, or "not run".
+inline std::string QuickCheckText(const std::string& result) {
+  return result.empty() ? "not run" : result;
+}
 
 Bytes EncodeSqliteCaptureExt(const SqliteCaptureExt& ext);
 Result<SqliteCaptureExt> DecodeSqliteCaptureExt(ByteView data);

@@ -19,12 +19,13 @@ SqliteCaptureExt Sample() {
   e.main = {54730752, 1738130400123456789, 1738130400123456789, 1234567};
   e.wal_file = FileStamp{4124152, 1738130401000000000, 1738130401000000000, 1234568};
   e.stamped_at_ns = 1738130402000000000;
+  e.last_check_ns = 1738126802000000000;  // an hour earlier: this capture ran no check
   return e;
 }
 
 TEST(SqliteExtensionTest, RoundTripsAndMatchesGolden) {
   Bytes enc = EncodeSqliteCaptureExt(Sample());
-  ExpectMatchesGolden("sqlite_ext_v1.bin", enc);
+  ExpectMatchesGolden("sqlite_ext_v2.bin", enc);
   auto dec = DecodeSqliteCaptureExt(enc);
   ASSERT_TRUE(dec.ok()) << dec.status().ToString();
   EXPECT_EQ(Sample(), *dec);
@@ -36,6 +37,29 @@ TEST(SqliteExtensionTest, RoundTripsAndMatchesGolden) {
   EXPECT_EQ(no_wal, *dec2);
 }
 
+// Repositories written before version 2 hold version 1 records: every one
+// of them ran its check, at about the time of its stats.
+TEST(SqliteExtensionTest, VersionOneDecodesWithItsCheckTimeAtItsStats) {
+  const std::string v1 = ReadGolden("sqlite_ext_v1.bin");
+  auto dec = DecodeSqliteCaptureExt(ByteView(reinterpret_cast<const uint8_t*>(v1.data()), v1.size()));
+  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  SqliteCaptureExt want = Sample();
+  want.last_check_ns = want.stamped_at_ns;
+  EXPECT_EQ(want, *dec);
+  for (size_t len = 0; len < v1.size(); len++)
+    EXPECT_TRUE(
+        DecodeSqliteCaptureExt(ByteView(reinterpret_cast<const uint8_t*>(v1.data()), len)).status().IsCorruption())
+        << len;
+}
+
+TEST(SqliteExtensionTest, NotRunCheckRoundTrips) {
+  SqliteCaptureExt e = Sample();
+  e.quick_check.clear();
+  auto dec = DecodeSqliteCaptureExt(EncodeSqliteCaptureExt(e));
+  ASSERT_TRUE(dec.ok());
+  EXPECT_EQ(e, *dec);
+}
+
 TEST(SqliteExtensionTest, TruncatedTrailingAndBadVersionAreCorruption) {
   Bytes enc = EncodeSqliteCaptureExt(Sample());
   for (size_t len = 0; len < enc.size(); len++)
@@ -43,9 +67,11 @@ TEST(SqliteExtensionTest, TruncatedTrailingAndBadVersionAreCorruption) {
   Bytes more = enc;
   more.push_back(0);
   EXPECT_TRUE(DecodeSqliteCaptureExt(more).status().IsCorruption());
-  Bytes v2 = enc;
-  v2[0] = 2;
-  EXPECT_TRUE(DecodeSqliteCaptureExt(v2).status().IsCorruption());
+  for (uint8_t v : {0, 3, 255}) {
+    Bytes other = enc;
+    other[0] = v;
+    EXPECT_TRUE(DecodeSqliteCaptureExt(other).status().IsCorruption()) << int(v);
+  }
 }
 
 }  // namespace
