@@ -111,19 +111,29 @@ Result<int64_t> ParseTime(std::string_view text) {
   return static_cast<int64_t>(t);
 }
 
+Result<int64_t> ParseDuration(std::string_view text) {
+  const Status bad = Status::InvalidArgument("cannot parse duration \"" + std::string(text) +
+                                             "\" (use a number and a unit: 90s, 30m, 24h, 7d, 1w; or 0)");
+  if (text == "0") return int64_t{0};
+  if (text.size() < 2 || text.size() > 8) return bad;
+  const char unit = text.back();
+  const std::string_view digits = text.substr(0, text.size() - 1);
+  const int64_t per = unit == 's'   ? 1
+                      : unit == 'm' ? 60
+                      : unit == 'h' ? 3600
+                      : unit == 'd' ? 86400
+                      : unit == 'w' ? 604800
+                                    : 0;
+  if (per == 0) return bad;
+  for (char c : digits)
+    if (c < '0' || c > '9') return bad;
+  return std::stoll(std::string(digits)) * per;  // at most 7 digits: no overflow
+}
+
 Result<int64_t> ParseTimeOrAgo(std::string_view text, int64_t now_unix) {
-  if (text.size() >= 2 && text.size() <= 8) {
-    const char unit = text.back();
-    const std::string_view digits = text.substr(0, text.size() - 1);
-    int64_t per = unit == 's'   ? 1
-                  : unit == 'm' ? 60
-                  : unit == 'h' ? 3600
-                  : unit == 'd' ? 86400
-                  : unit == 'w' ? 604800
-                                : 0;
-    bool all_digits = per != 0 && !digits.empty();
-    for (char c : digits) all_digits = all_digits && c >= '0' && c <= '9';
-    if (all_digits) return now_unix - std::stoll(std::string(digits)) * per;
+  if (text != "0") {
+    auto ago = ParseDuration(text);
+    if (ago.ok()) return now_unix - *ago;
   }
   auto t = ParseTime(text);
   if (!t.ok())

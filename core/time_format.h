@@ -15,6 +15,8 @@ namespace qm {
 // "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DD". Returns unix seconds.
 Result<int64_t> ParseTime(std::string_view text);
 
+// "90s", "30m", "24h", "7d", "1w", or "0": seconds.
+Result<int64_t> ParseDuration(std::string_view text);
 // ParseTime, or a time relative to `now_unix`: "90s", "30m", "2h", "3d",
 // "1w" (that long before now).
 Result<int64_t> ParseTimeOrAgo(std::string_view text, int64_t now_unix);

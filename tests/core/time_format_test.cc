@@ -76,6 +76,20 @@ TEST_F(TimeFormatTest, AgesCountBackFromNowAndDatesStillParse) {
   }
 }
 
+TEST_F(TimeFormatTest, DurationsParseFromANumberAndAUnit) {
+  EXPECT_EQ(*ParseDuration("0"), 0);
+  EXPECT_EQ(*ParseDuration("90s"), 90);
+  EXPECT_EQ(*ParseDuration("30m"), 1800);
+  EXPECT_EQ(*ParseDuration("24h"), 86400);
+  EXPECT_EQ(*ParseDuration("7d"), 7 * 86400);
+  EXPECT_EQ(*ParseDuration("1w"), 7 * 86400);
+  for (const char* bad : {"", "h", "24", "2x", "-2h", "2 h", "1.5h", "123456789h", "daily"}) {
+    auto r = ParseDuration(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("cannot parse duration"), std::string::npos) << bad;
+  }
+}
+
 TEST_F(TimeFormatTest, DurationsReadLikeAnOperatorWouldSayThem) {
   EXPECT_EQ(FormatDuration(42), "42s");
   EXPECT_EQ(FormatDuration(59 * 60), "59m 0s");
