@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "core/json_writer.h"
+#include "core/sqlite_extension.h"
 #include "core/time_format.h"
 #include "store/ops/archiver.h"
 
@@ -21,6 +22,7 @@ struct BackupArgs {
   std::vector<std::string> paths;
   std::vector<std::string> excludes;
   std::string time;
+  std::string check_interval = "24h";
 };
 
 class LogSink : public ProgressSink {
@@ -64,7 +66,12 @@ void PrintJson(const BackupResult& r) {
     j.Key("page_size").Uint(d.page_size);
     j.Key("page_count").Uint(d.page_count);
     j.Key("journal_mode").String(d.wal ? "wal" : "rollback");
-    j.Key("quick_check").String(d.quick_check);
+    j.Key("quick_check").String(QuickCheckText(d.quick_check));
+    j.Key("last_check");
+    if (d.last_check_ns > 0)
+      j.String(FormatTimeIso(d.last_check_ns / 1000000000));
+    else
+      j.Null();
     if (d.quick_check_split) j.Key("quick_check_split").Bool(true);
     j.Key("chunks_unchanged").Uint(d.chunks_unchanged);
     j.EndObject();
@@ -99,6 +106,9 @@ void RegisterBackup(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--exclude", args->excludes, "Skip paths matching this glob (repeatable)");
   cmd->add_option("--time", args->time, "Record this snapshot time (ISO 8601 or YYYYMMDD_HHMMSS) instead of now");
   cmd->add_flag("--force-read", args->force_read, "Re-read every file even if unchanged since the parent");
+  cmd->add_option("--check-interval", args->check_interval,
+                  "Run PRAGMA quick_check on a changed database when its last check is this old (default 24h; "
+                  "0: every run; --force-read always checks)");
   cmd->add_flag("--json", args->json, "Print the result as one JSON object");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
@@ -108,6 +118,9 @@ void RegisterBackup(CLI::App& app, CommandContext& ctx) {
       while (opt.source.size() > 1 && opt.source.back() == '/') opt.source.pop_back();
       opt.dbs_only = args->dbs_only;
       opt.force_read = args->force_read;
+      auto interval = ParseDuration(args->check_interval);
+      if (!interval.ok()) return ReportError(interval.status().WithContext("--check-interval"));
+      opt.check_interval_s = *interval;
       opt.tags = args->tags;
       opt.extra_paths = args->paths;
       opt.excludes = args->excludes;

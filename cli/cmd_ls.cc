@@ -63,7 +63,12 @@ void RegisterLs(CLI::App& app, CommandContext& ctx) {
             j.Key("database").BeginObject();
             j.Key("page_size").Uint(db->page_size);
             j.Key("page_count").Uint(db->page_count);
-            j.Key("quick_check").String(db->quick_check);
+            j.Key("quick_check").String(QuickCheckText(db->quick_check));
+            j.Key("last_check");
+            if (db->last_check_ns > 0)
+              j.String(FormatTimeIsoUtc(db->last_check_ns / 1000000000));
+            else
+              j.Null();
             if (summary) {
               j.Key("tables").BeginArray();
               for (const TableSummary& t : summary->tables) {
@@ -87,8 +92,11 @@ void RegisterLs(CLI::App& app, CommandContext& ctx) {
                     FormatTimeIso(n.mtime_ns / 1000000000).c_str(), path.c_str(), n.type == NodeType::kDir ? "/" : "");
         if (n.type == NodeType::kSymlink) std::printf(" -> %s", n.link_target.c_str());
         if (db)
-          std::printf("  [SQLite, page size %u, %llu pages, quick_check %s]", db->page_size,
-                      static_cast<unsigned long long>(db->page_count), db->quick_check.c_str());
+          std::printf("  [SQLite, page size %u, %llu pages, quick_check %s%s]", db->page_size,
+                      static_cast<unsigned long long>(db->page_count), QuickCheckText(db->quick_check).c_str(),
+                      db->quick_check.empty() && db->last_check_ns > 0
+                          ? (", last passed " + FormatTimeIso(db->last_check_ns / 1000000000)).c_str()
+                          : "");
         std::printf("\n");
         if (summary)
           for (const TableSummary& t : summary->tables)

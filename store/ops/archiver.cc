@@ -88,6 +88,8 @@ struct OpenDatabase {
   FileInfo main;  // stat()ed before the transaction began
   std::optional<FileInfo> wal;
   int64_t stamped_at_ns = 0;
+  bool check = true;          // run quick_check on this capture (Archiver::NeedsCheck)
+  int64_t last_check_ns = 0;  // the parent capture's newest passing check
   std::unique_ptr<SqliteSource> source;
   std::optional<Node> reused;  // proven unchanged since the parent
 };
@@ -164,7 +166,8 @@ class Archiver {
   // the parent (CheckUnchanged), begins its read transaction. Errors are
   // item errors (the rest of the snapshot goes on); *opened false then.
   Status OpenDatabaseAt(const std::string& rel, const FileInfo& info, bool* opened);
-  Status CheckUnchanged(const std::string& rel, OpenDatabase* db);
+  Status CheckUnchanged(const Node* prev, const std::optional<SqliteCaptureExt>& old, OpenDatabase* db);
+  bool NeedsCheck(const std::optional<SqliteCaptureExt>& old, int64_t now_ns) const;
   Status StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored);
   struct ParentFingerprints {
     std::vector<ChunkRef> chunks;
@@ -565,13 +568,25 @@ Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bo
   db.main = info;
   auto wal = env_->Stat(Abs(rel) + "-wal");
   if (wal.ok()) db.wal = *wal;
-  QM_RETURN_IF_ERROR(CheckUnchanged(rel, &db));
+  const Node* prev = nullptr;
+  std::optional<SqliteCaptureExt> old;
+  if (db_parent_) {
+    QM_ASSIGN_OR_RETURN(prev, ParentNode(rel, &*db_parent_));
+    if (prev && prev->type == NodeType::kFile && !prev->extensions.empty() &&
+        prev->extensions.front().tag == kExtSqliteCapture) {
+      auto decoded = DecodeSqliteCaptureExt(prev->extensions.front().value);
+      if (decoded.ok()) old = std::move(decoded).value();
+    }
+  }
+  db.check = NeedsCheck(old, db.stamped_at_ns);
+  db.last_check_ns = old ? old->last_check_ns : 0;
+  QM_RETURN_IF_ERROR(CheckUnchanged(prev, old, &db));
   if (db.reused) {
     databases_[rel] = std::move(db);
     *opened = true;
     return Status::OK();
   }
-  auto src = SqliteSource::Open(Abs(rel), opt_.db_busy_timeout_ms);
+  auto src = SqliteSource::Open(Abs(rel), opt_.db_busy_timeout_ms, db.check ? SqliteCheck::kRun : SqliteCheck::kSkip);
   if (!src.ok()) {
     failed_databases_.insert(rel);
     ItemError(rel, src.status());
@@ -583,27 +598,35 @@ Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bo
   return Status::OK();
 }
 
-Status Archiver::CheckUnchanged(const std::string& rel, OpenDatabase* db) {
+// quick_check reads the whole database through SQLite: two thirds of an
+// hourly run's time, and in rollback-journal mode two thirds of how long
+// the database's writers wait for it. It runs on a database's first
+// capture, on --force-read (the daily full), and once the newest passing
+// check in the capture's lineage is check_interval_s old; a clock that
+// went backwards counts as elapsed. Restore runs integrity_check on every
+// database it writes, checked here or not.
+bool Archiver::NeedsCheck(const std::optional<SqliteCaptureExt>& old, int64_t now_ns) const {
+  if (opt_.force_read || opt_.check_interval_s <= 0 || !old || old->last_check_ns <= 0) return true;
+  const int64_t age_ns = now_ns - old->last_check_ns;
+  return age_ns < 0 || age_ns / 1000000000 >= opt_.check_interval_s;
+}
+
+Status Archiver::CheckUnchanged(const Node* prev, const std::optional<SqliteCaptureExt>& old, OpenDatabase* db) {
   // Unchanged since the parent? Same stats of the file and of what its -wal
   // holds (just taken; WalContentStamp), and neither modified within a
   // second before the parent's stats were taken: file times are coarse, so a
   // commit in the same clock tick as those stats could otherwise look like
-  // no change. Then no read transaction is begun at all.
-  if (opt_.force_read) return Status::OK();
-  if (!db_parent_) return Status::OK();
-  QM_ASSIGN_OR_RETURN(const Node* prev, ParentNode(rel, &*db_parent_));
-  if (!prev || prev->type != NodeType::kFile || prev->extensions.empty() ||
-      prev->extensions.front().tag != kExtSqliteCapture)
-    return Status::OK();
-  auto old = DecodeSqliteCaptureExt(prev->extensions.front().value);
-  if (!old.ok()) return Status::OK();
+  // no change. Then no read transaction is begun at all. A parent capture
+  // that ran no check is taken as it is only while no check is due: its
+  // bytes were never checked.
+  if (opt_.force_read || !old) return Status::OK();
   const FileStamp main = StampOf(db->main);
   const std::optional<FileStamp> wal_then = WalContentStamp(old->wal_file);
   const std::optional<FileStamp> wal_now =
       WalContentStamp(db->wal ? std::optional<FileStamp>(StampOf(*db->wal)) : std::nullopt);
   const int64_t settled = old->stamped_at_ns - 1000000000;
   if (!(old->main == main && wal_now == wal_then && old->main.mtime_ns < settled &&
-        (!wal_then || wal_then->mtime_ns < settled) && old->quick_check == "ok"))
+        (!wal_then || wal_then->mtime_ns < settled) && (old->quick_check == "ok" || !db->check)))
     return Status::OK();
   QM_ASSIGN_OR_RETURN(bool all_present, ChunksPresent(*db_parent_, *prev));
   if (!all_present) return Status::OK();
@@ -659,6 +682,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
       report.page_count = old->page_count;
       report.wal = old->wal;
       report.quick_check = old->quick_check;
+      report.last_check_ns = old->last_check_ns;
     }
     report.read_hold_ms = 0;  // proven unchanged from its stats: never opened
     result_.databases.push_back(report);
@@ -770,6 +794,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   ext.data_version = info.data_version;
   ext.wal = info.wal;
   ext.quick_check = info.quick_check;
+  ext.last_check_ns = db->check ? db->stamped_at_ns : db->last_check_ns;  // a failed check stores nothing
   ext.read_hold_us = static_cast<uint64_t>(src.info().read_hold_ms * 1000);
   node->size = static_cast<uint64_t>(info.page_count) * info.page_size;
   node->content_id = content_id;
@@ -779,6 +804,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   report.page_count = info.page_count;
   report.wal = info.wal;
   report.quick_check = info.quick_check;
+  report.last_check_ns = ext.last_check_ns;
   report.quick_check_split = info.split_check;
   report.read_hold_ms = src.info().read_hold_ms;
   result_.databases.push_back(report);

@@ -37,7 +37,11 @@ struct BackupOptions {
   bool force_read = false;           // re-read every file, ignoring the parent
   int log_days = 7;
   int db_busy_timeout_ms = 10000;  // how long to wait for a database lock
-  unsigned threads = 0;            // hashing/compression workers; 0: one per core
+  // PRAGMA quick_check of a changed database runs when its last passing
+  // check (recorded in the parent's capture) is this old or older, on its
+  // first capture, and on every --force-read run; 0: on every run.
+  int64_t check_interval_s = 86400;
+  unsigned threads = 0;  // hashing/compression workers; 0: one per core
   // Recorded in the snapshot (and used to find its parent) instead of
   // `source` and this host's name: `import` reads an extracted archive from
   // a temporary directory but records where and on which host it was taken.
@@ -58,7 +62,8 @@ struct DatabaseCapture {
   uint32_t page_size = 0;
   uint64_t page_count = 0;
   bool wal = false;
-  std::string quick_check;
+  std::string quick_check;         // "ok", or "" when not run in this capture
+  int64_t last_check_ns = 0;       // when its newest passing check ran (0: never)
   bool quick_check_split = false;  // checked per table on two connections plus page accounting
   uint64_t chunks_unchanged = 0;   // chunks reused by fingerprint, not hashed or stored
 };

@@ -260,7 +260,7 @@ class Exporter {
         j.Key("page_size").Uint(f.database->page_size);
         j.Key("page_count").Uint(f.database->page_count);
         j.Key("journal_mode").String(f.database->wal ? "wal" : "rollback");
-        j.Key("quick_check").String(f.database->quick_check);
+        j.Key("quick_check").String(QuickCheckText(f.database->quick_check));
         j.EndObject();
       }
       j.EndObject();

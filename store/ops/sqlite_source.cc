@@ -278,6 +278,7 @@ struct SqliteSource::Impl {
   std::string path;
   sqlite3* db = nullptr;
   BusyWait busy;
+  bool skip_check = false;
   bool in_txn = false;
   Clock::time_point began;
   uint8_t header[100] = {};
@@ -330,7 +331,8 @@ void SqliteSource::SetSplitCheckMinPages(uint64_t pages) {
   g_split_check_min_pages.store(pages);
 }
 
-Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path, int busy_timeout_ms) {
+Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path, int busy_timeout_ms,
+                                                         SqliteCheck check) {
   RegisterSinkVfs();
   std::unique_ptr<SqliteSource> src(new SqliteSource());
   src->impl_ = std::make_unique<Impl>();
@@ -344,6 +346,8 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   sqlite3_extended_result_codes(m.db, 1);
   m.began = Clock::now();
   QM_RETURN_IF_ERROR(src->BeginAndReadState());
+  m.skip_check = check == SqliteCheck::kSkip;
+  if (m.skip_check) return src;
   if (src->info_.wal) {
     QM_RETURN_IF_ERROR(src->OpenWalCheckConnection());
   } else if (m.have_header) {
@@ -614,6 +618,7 @@ void SqliteSource::SplitCheckVerdict() {
 
 Status SqliteSource::WaitQuickCheck() {
   Impl& m = *impl_;
+  if (m.skip_check) return Status::OK();
   if (m.check_done) return m.check_status;
   if (!m.in_txn) return Status::InvalidArgument(m.path, "read transaction already ended");
   if (m.checker.joinable() || m.checker2.joinable()) {

@@ -34,12 +34,17 @@ namespace qm {
 // True when `header` (the first bytes of a file) starts with SQLite's magic.
 bool LooksLikeSqlite(ByteView header);
 
+// Whether a source checks its state with PRAGMA quick_check. kSkip: no
+// check connection is opened, StartQuickCheck and WaitQuickCheck do
+// nothing, and info().quick_check stays "" (not run).
+enum class SqliteCheck { kRun, kSkip };
+
 struct SqliteStateInfo {
   uint32_t page_size = 0;
   uint64_t page_count = 0;
   int64_t data_version = 0;
   bool wal = false;         // journal_mode is WAL
-  std::string quick_check;  // "ok" or the first problems found
+  std::string quick_check;  // "ok", the first problems found, or "" (not run)
   double read_hold_ms = 0;
   // The "ok" came from the split check (StartQuickCheck): per-table checks
   // on two connections and the page accounting of the streamed pages.
@@ -56,7 +61,8 @@ class SqliteSource {
   // Opens `path` read-only and begins a read transaction, waiting up to
   // `busy_timeout_ms` for a lock. Errors name the file: not a database,
   // encrypted, corrupt, or locked past the timeout.
-  static Result<std::unique_ptr<SqliteSource>> Open(const std::string& path, int busy_timeout_ms);
+  static Result<std::unique_ptr<SqliteSource>> Open(const std::string& path, int busy_timeout_ms,
+                                                    SqliteCheck check = SqliteCheck::kRun);
   ~SqliteSource();
 
   const SqliteStateInfo& info() const { return info_; }

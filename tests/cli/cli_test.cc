@@ -91,6 +91,32 @@ TEST_F(CliTest, InitRecordsTheCompressionLevelAndBackupsUseIt) {
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/repo-20"));
 }
 
+// After a checked first backup, an hourly run within the check interval
+// skips quick_check and says so, with when the check it relies on passed;
+// `ls --long` shows the same; --check-interval 0 checks every run; a bad
+// interval is a usage error naming the option.
+TEST_F(CliTest, BackupSaysWhenQuickCheckWasNotRunAndWhenItLastPassed) {
+  ASSERT_EQ(0, Qm("init --repo " + repo_).code);
+  const std::string run = "backup --json --dbs-only --repo " + repo_ + " --source " + src_;
+  Out first = Qm(run);
+  ASSERT_EQ(0, first.code) << first.err;
+  EXPECT_NE(std::string::npos, first.out.find("\"quick_check\":\"ok\",\"last_check\":\"20")) << first.out;
+  MakeSqliteDatabase(src_ + "/data/quantmesh.db", 10, 2);  // ten more rows
+  Out hourly = Qm(run);
+  ASSERT_EQ(0, hourly.code) << hourly.err;
+  EXPECT_NE(std::string::npos, hourly.out.find("\"quick_check\":\"not run\",\"last_check\":\"20")) << hourly.out;
+  Out ls = Qm("ls latest data --long --repo " + repo_);
+  ASSERT_EQ(0, ls.code) << ls.err;
+  EXPECT_NE(std::string::npos, ls.out.find("quick_check not run, last passed 20")) << ls.out;
+  MakeSqliteDatabase(src_ + "/data/quantmesh.db", 10, 3);
+  Out every = Qm(run + " --check-interval 0");
+  ASSERT_EQ(0, every.code) << every.err;
+  EXPECT_NE(std::string::npos, every.out.find("\"quick_check\":\"ok\"")) << every.out;
+  Out bad = Qm(run + " --check-interval daily");
+  EXPECT_EQ(2, bad.code);
+  EXPECT_NE(std::string::npos, bad.err.find("--check-interval")) << bad.err;
+}
+
 TEST_F(CliTest, BackupToAMissingRepositorySaysHowToCreateIt) {
   Out b = Qm("backup --repo " + repo_ + " --source " + src_);
   EXPECT_EQ(10, b.code);

@@ -35,8 +35,10 @@ class LiveDatabaseTest : public ::testing::Test {
     BackupOptions opt;
     opt.source = src_;
     opt.dbs_only = dbs_only;
+    opt.check_interval_s = check_interval_s_;
     return Backup(repo.get(), opt, nullptr);
   }
+  int64_t check_interval_s_ = BackupOptions{}.check_interval_s;
   // Restores snapshot `id` into a fresh directory and returns it.
   std::string RestoreTo(const Hash256& id) {
     const std::string out = dir_.path() + "/restore-" + std::to_string(restores_++);
@@ -119,7 +121,8 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
       }
     }
   } reaper{writer};
-  usleep(300 * 1000);  // let it get going
+  usleep(300 * 1000);     // let it get going
+  check_interval_s_ = 0;  // every backup checks, under the writer
   std::vector<Hash256> snaps;
   std::vector<uint64_t> trades_seen;
   for (int i = 0; i < 20; i++) {
@@ -216,6 +219,102 @@ TEST_F(LiveDatabaseTest, ACommittedChangeIsNeverSkippedInEitherJournalMode) {
     }
     sqlite3_close(db);
   }
+}
+
+// The repository's Env with its clock moved forward, as the hours between
+// hourly runs would move it.
+class LaterEnv : public EnvWrapper {
+ public:
+  explicit LaterEnv(Env* target) : EnvWrapper(target) {}
+  int64_t NowUnixNanos() override { return target()->NowUnixNanos() + later_ns; }
+  int64_t later_ns = 0;
+};
+
+// quick_check runs on a database's first capture, on --force-read, on every
+// run with an interval of 0, and once the last passing check is
+// check_interval_s old. In between, a changed database is captured without
+// it, recorded as not run with the time of the check it still relies on,
+// and restores to a database that passes integrity_check. A capture that
+// ran no check is taken again unread only while no check is due.
+TEST_F(LiveDatabaseTest, QuickCheckRunsOnFirstCaptureForceReadAndOncePerInterval) {
+  const std::string path = src_ + "/data/quantmesh.db";
+  MakeSqliteDatabase(path, 2000, 1);
+  LaterEnv env(Env::Default());
+  int rows = 2000;
+  // One committed row, then the file's times set back so that its stats
+  // count as settled and an unchanged file can be proven so.
+  auto change = [&] {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+    ExecSql(db, "INSERT INTO trades(v) VALUES ('one more')");
+    sqlite3_close(db);
+    rows++;
+    fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::seconds(10));
+  };
+  Hash256 last_id;
+  auto backup = [&](bool force_read, int64_t interval_s) -> DatabaseCapture {
+    auto repo = Repository::Open(&env, root_, OpenMode::kWrite);
+    EXPECT_TRUE(repo.ok());
+    if (!repo.ok()) return {};
+    BackupOptions opt;
+    opt.source = src_;
+    opt.dbs_only = true;
+    opt.force_read = force_read;
+    opt.check_interval_s = interval_s;
+    auto b = Backup(repo->get(), opt, nullptr);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    if (!b.ok()) return {};
+    EXPECT_TRUE(b->errors.empty());
+    EXPECT_EQ(1u, b->databases.size());
+    last_id = b->snapshot_id;
+    return b->databases.empty() ? DatabaseCapture{} : b->databases[0];
+  };
+  auto restored_rows = [&] {
+    const std::string out = RestoreTo(last_id) + "/data/quantmesh.db";
+    EXPECT_EQ("ok", QuerySqlite(out, "PRAGMA integrity_check"));
+    return QuerySqlite(out, "SELECT count(*) FROM trades");
+  };
+  const int64_t day = 86400;
+  fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::seconds(10));
+
+  const DatabaseCapture first = backup(false, day);
+  EXPECT_EQ("ok", first.quick_check) << "a first capture is checked";
+  EXPECT_GT(first.last_check_ns, 0);
+
+  change();
+  const DatabaseCapture hourly = backup(false, day);
+  EXPECT_FALSE(hourly.unchanged);
+  EXPECT_EQ("", hourly.quick_check) << "within the interval: not run";
+  EXPECT_EQ(first.last_check_ns, hourly.last_check_ns) << "it relies on the first capture's check";
+  EXPECT_EQ(std::to_string(rows), restored_rows());
+
+  const DatabaseCapture same = backup(false, day);
+  EXPECT_TRUE(same.unchanged) << "unchanged, no check due: taken as the parent's capture";
+  EXPECT_EQ("", same.quick_check);
+  EXPECT_EQ(first.last_check_ns, same.last_check_ns);
+
+  env.later_ns = (day + 3600) * int64_t{1000000000};
+  const DatabaseCapture due = backup(false, day);
+  EXPECT_FALSE(due.unchanged) << "its bytes were never checked and a check is due: read again";
+  EXPECT_EQ("ok", due.quick_check);
+  EXPECT_GE(due.last_check_ns, first.last_check_ns + day * int64_t{1000000000});
+
+  change();
+  const DatabaseCapture after = backup(false, day);
+  EXPECT_EQ("", after.quick_check);
+  EXPECT_EQ(due.last_check_ns, after.last_check_ns);
+  EXPECT_EQ(std::to_string(rows), restored_rows());
+
+  change();
+  const DatabaseCapture daily = backup(true, day);
+  EXPECT_EQ("ok", daily.quick_check) << "--force-read always checks";
+  EXPECT_GT(daily.last_check_ns, after.last_check_ns);
+
+  change();
+  const DatabaseCapture every = backup(false, 0);
+  EXPECT_EQ("ok", every.quick_check) << "an interval of 0 checks every run";
+  EXPECT_GT(every.last_check_ns, daily.last_check_ns);
+  EXPECT_EQ(std::to_string(rows), restored_rows());
 }
 
 TEST_F(LiveDatabaseTest, AnUntouchedDatabaseIsNotReadAgain) {
