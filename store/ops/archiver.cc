@@ -759,14 +759,16 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   if (!src.CanCheckConcurrently()) src.End();
   auto stored_refs = pipeline_.Finish();
   if (!stored_refs.ok()) return stored_refs.status().WithContext("store " + rel);  // the whole run fails
-  const bool complete = streamed.ok() && first_slot && cur.empty();
+  parent = ParentFingerprints{};  // every reuse is submitted: 9 MB per GiB freed before the encoding below
+  const bool complete = streamed.ok() && first_slot && cur.empty() && *first_slot < stored_refs->size();
   std::vector<ChunkRef> chunks;
   Hash256 content_id;
   if (complete) {
-    chunks.reserve(submitted);
-    chunks.push_back((*stored_refs)[*first_slot]);
-    for (size_t i = 0; i < stored_refs->size(); i++)
-      if (i != *first_slot) chunks.push_back((*stored_refs)[i]);
+    // The stored refs in submission order, with page 1's chunk moved to the
+    // front: in place, not a second list (9 MB per GiB).
+    chunks = std::move(stored_refs).value();
+    std::rotate(chunks.begin(), chunks.begin() + static_cast<std::ptrdiff_t>(*first_slot),
+                chunks.begin() + static_cast<std::ptrdiff_t>(*first_slot) + 1);
     content_id = ContentIdOf(chunks);
     if (fps.chunks.size() == chunks.size()) {
       fps.content_id = content_id;
