@@ -10,9 +10,15 @@
 #include "store/ops/archive_restorer.h"
 #include "store/ops/in_place_restorer.h"
 #include "store/ops/restorer.h"
+#include "store/ops/sqlite_check.h"
 
 namespace qm::cli {
 namespace {
+
+// One line per restored database: "integrity_check PATH: RESULT".
+void PrintIntegrity(const std::vector<std::pair<std::string, std::string>>& results) {
+  for (const auto& [path, result] : results) std::printf("integrity_check %s: %s\n", path.c_str(), result.c_str());
+}
 
 bool IsArchivePath(const std::string& s) {
   for (const char* ext : {".tar.gz", ".tar.zst", ".tar.xz"}) {
@@ -95,8 +101,7 @@ int RestoreOverExistingData(CommandContext& ctx, Repository* repo, const Snapsho
     std::printf("safety snapshot %s (tag before-restore) holds the data as it was\n",
                 done->safety_snapshot->ShortHex().c_str());
   for (const std::string& s : done->restore.sidecars_removed) std::printf("removed stale %s\n", s.c_str());
-  for (const auto& [path, result] : done->integrity)
-    std::printf("integrity_check %s: %s\n", path.c_str(), result.c_str());
+  PrintIntegrity(done->integrity);
   std::printf("restored snapshot %s into %s: %llu files, %s, %.2f s\n", snap.id.ShortHex().c_str(), opt.target.c_str(),
               static_cast<unsigned long long>(done->restore.files), HumanBytes(done->restore.bytes).c_str(),
               done->restore.duration_s);
@@ -118,7 +123,7 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
     std::string target;
     std::string at;
     std::vector<std::string> includes, excludes;
-    bool yes = false, force = false, dry_run = false;
+    bool yes = false, force = false, dry_run = false, verify = false;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -139,6 +144,9 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--dry-run", args->dry_run, "Show what would be replaced or created, change nothing");
   cmd->add_flag("-y,--yes", args->yes, "Do not ask for confirmation (scripts)");
   cmd->add_flag("--force", args->force, "Restore even while another process holds a database open");
+  cmd->add_flag("--verify", args->verify,
+                "Into a new directory: run PRAGMA integrity_check on every restored database and fail if one does "
+                "not pass (a restore over existing data always does)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       if (args->snapshot.empty() == args->at.empty())
@@ -190,6 +198,14 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
       std::printf("restored snapshot %s: %llu files, %s, %.2f s\n", snap->id.ShortHex().c_str(),
                   static_cast<unsigned long long>(result->files), HumanBytes(result->bytes).c_str(),
                   result->duration_s);
+      if (!args->verify) return kExitOk;
+      InPlaceRestoreResult checked;
+      for (const std::string& rel : result->databases)
+        checked.integrity.emplace_back(rel, IntegrityCheckFile(JoinPath(args->target, rel)));
+      PrintIntegrity(checked.integrity);
+      if (!checked.all_intact())
+        return ReportError(Status::Corruption("a restored database fails integrity_check (see above)",
+                                              "do not start QuantMesh on it"));
       return kExitOk;
     };
   });

@@ -32,8 +32,8 @@ step "qm-snap diff: what the simulated hour changed (pages and table row counts)
 "$qm" diff "$("$qm" snapshots --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" latest
 step "qm-snap ls latest data --long: each database's tables and row counts, without restoring"
 "$qm" ls latest data --long
-step "qm-snap restore latest"
-"$qm" restore latest --target "$demo/restored"
+step "qm-snap restore latest --verify"
+"$qm" restore latest --verify --target "$demo/restored"
 step "verify: every restored file equals the source, every database passes integrity_check"
 (cd "$demo/restored" && find . -type f | sort) | while read -r f; do
   cmp -s "$demo/restored/$f" "$demo/quantmesh/$f" || { echo "MISMATCH: $f"; exit 1; }

@@ -204,6 +204,7 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
                   env_->RemoveFile(tmp).IgnoreError();
                 }});
   result.files++;
+  if (database) result.databases.push_back(rel);
   result.bytes += written;
   if (progress_) progress_->FileDone(rel, written, false);
   return Status::OK();

@@ -40,6 +40,7 @@ struct RestoreOptions {
 
 struct RestoreResult {
   std::vector<std::string> sidecars_removed;  // stale -wal/-shm/-journal (into_existing)
+  std::vector<std::string> databases;         // restored files captured as SQLite databases (relative paths)
   uint64_t files = 0;
   uint64_t dirs = 0;
   uint64_t symlinks = 0;

@@ -117,6 +117,50 @@ TEST_F(CliTest, BackupSaysWhenQuickCheckWasNotRunAndWhenItLastPassed) {
   EXPECT_NE(std::string::npos, bad.err.find("--check-interval")) << bad.err;
 }
 
+// What skipping quick_check between checks gives up, and what catches it: a
+// database damaged after its last check goes into an hourly snapshot without
+// complaint; restore --verify of that snapshot refuses it in one sentence
+// (the checked snapshot before it passes); the next check, here the daily
+// --force-read run, names the file and the run exits 3.
+TEST_F(CliTest, DamageBetweenChecksIsRefusedByRestoreVerifyAndNamedByTheNextCheck) {
+  ASSERT_EQ(0, Qm("init --repo " + repo_).code);
+  const std::string run = "backup --json --dbs-only --repo " + repo_ + " --source " + src_;
+  auto short_id = [](const std::string& json) {
+    const size_t at = json.find("\"short_id\":\"");
+    return at == std::string::npos ? std::string("none") : json.substr(at + 12, 8);
+  };
+  Out first = Qm(run);
+  ASSERT_EQ(0, first.code) << first.err;
+  // The last page is a leaf of the table: an invalid page type there is
+  // damage only a check that walks the b-tree sees.
+  const std::string db = src_ + "/data/quantmesh.db";
+  std::string bytes = ReadFileToString(db);
+  ASSERT_EQ(0u, bytes.size() % 4096);
+  ASSERT_EQ('\x0d', bytes[bytes.size() - 4096]) << "a table leaf page";
+  bytes[bytes.size() - 4096] = '\x01';
+  WriteStringToFile(db, bytes);
+  Out hourly = Qm(run);
+  ASSERT_EQ(0, hourly.code) << hourly.err;
+  EXPECT_NE(std::string::npos, hourly.out.find("\"quick_check\":\"not run\"")) << hourly.out;
+
+  Out bad = Qm("restore " + short_id(hourly.out) + " --verify --repo " + repo_ + " --target " + dir_.path() + "/r1");
+  EXPECT_EQ(1, bad.code) << bad.out;
+  EXPECT_NE(std::string::npos, bad.out.find("integrity_check data/quantmesh.db: ")) << bad.out;
+  EXPECT_EQ(std::string::npos, bad.out.find("integrity_check data/quantmesh.db: ok")) << bad.out;
+  EXPECT_NE(std::string::npos, bad.err.find("a restored database fails integrity_check")) << bad.err;
+  const size_t error_line = bad.err.find("qm-snap: error: ");
+  EXPECT_EQ(std::string::npos, bad.err.find("qm-snap: error: ", error_line + 1)) << "one error: " << bad.err;
+  EXPECT_EQ(bad.err.size() - 1, bad.err.find('\n', error_line)) << "on one line, the last: " << bad.err;
+  Out good = Qm("restore " + short_id(first.out) + " --verify --repo " + repo_ + " --target " + dir_.path() + "/r2");
+  EXPECT_EQ(0, good.code) << good.err;
+  EXPECT_NE(std::string::npos, good.out.find("integrity_check data/quantmesh.db: ok")) << good.out;
+
+  Out daily = Qm(run + " --force-read");
+  EXPECT_EQ(3, daily.code) << daily.err;
+  EXPECT_NE(std::string::npos, daily.err.find("data/quantmesh.db")) << daily.err;
+  EXPECT_NE(std::string::npos, daily.err.find("quick_check")) << daily.err;
+}
+
 TEST_F(CliTest, BackupToAMissingRepositorySaysHowToCreateIt) {
   Out b = Qm("backup --repo " + repo_ + " --source " + src_);
   EXPECT_EQ(10, b.code);
