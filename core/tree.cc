@@ -54,7 +54,9 @@ Bytes EncodeTree(const Tree& tree) {
   // and growing by doubling touched ~2x that in fresh pages.
   size_t estimate = 16;
   for (const Node& n : tree.nodes) {
-    estimate += 128 + n.name.size() + n.link_target.size() + 32 * n.list_blocks.size() + 40 * n.chunks.size();
+    // A list held in blocks is written as their ids, not as its chunks.
+    estimate += 128 + n.name.size() + n.link_target.size() + 32 * n.list_blocks.size() +
+                (n.list_blocks.empty() ? 40 * n.chunks.size() : 0);
     for (const NodeExtension& e : n.extensions) estimate += 16 + e.value.size();
   }
   Bytes out;
