@@ -10,7 +10,6 @@
 #include "store/ops/archive_restorer.h"
 #include "store/ops/in_place_restorer.h"
 #include "store/ops/restorer.h"
-#include "store/ops/sqlite_check.h"
 
 namespace qm::cli {
 namespace {
@@ -101,14 +100,14 @@ int RestoreOverExistingData(CommandContext& ctx, Repository* repo, const Snapsho
     std::printf("safety snapshot %s (tag before-restore) holds the data as it was\n",
                 done->safety_snapshot->ShortHex().c_str());
   for (const std::string& s : done->restore.sidecars_removed) std::printf("removed stale %s\n", s.c_str());
-  PrintIntegrity(done->integrity);
+  PrintIntegrity(done->restore.integrity);
   std::printf("restored snapshot %s into %s: %llu files, %s, %.2f s\n", snap.id.ShortHex().c_str(), opt.target.c_str(),
               static_cast<unsigned long long>(done->restore.files), HumanBytes(done->restore.bytes).c_str(),
               done->restore.duration_s);
   const std::string undo = done->safety_snapshot ? "; to undo: qm-snap restore " + done->safety_snapshot->ShortHex() +
                                                        " --target " + opt.target + " --yes"
                                                  : "";
-  if (!done->all_intact())
+  if (!done->restore.all_intact())
     return ReportError(Status::Corruption("a restored database fails integrity_check (see above)",
                                           "do not start QuantMesh on it" + undo));
   std::printf("next: start QuantMesh again (e.g. systemctl start quantmesh) and check its log%s\n", undo.c_str());
@@ -186,6 +185,7 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
       spdlog::info("restoring snapshot {} of {} taken {} into {}", snap->id.ShortHex(), snap->record.source,
                    FormatTimeIso(snap->record.time_unix), args->target);
       RestoreOptions opt(args->target);
+      opt.check_databases = args->verify;
       if (!args->includes.empty() || !args->excludes.empty())
         opt.select = [filter](const std::string& rel) { return RestoreSelects(filter, rel); };
       if (args->dry_run) {
@@ -198,12 +198,8 @@ void RegisterRestore(CLI::App& app, CommandContext& ctx) {
       std::printf("restored snapshot %s: %llu files, %s, %.2f s\n", snap->id.ShortHex().c_str(),
                   static_cast<unsigned long long>(result->files), HumanBytes(result->bytes).c_str(),
                   result->duration_s);
-      if (!args->verify) return kExitOk;
-      InPlaceRestoreResult checked;
-      for (const std::string& rel : result->databases)
-        checked.integrity.emplace_back(rel, IntegrityCheckFile(JoinPath(args->target, rel)));
-      PrintIntegrity(checked.integrity);
-      if (!checked.all_intact())
+      PrintIntegrity(result->integrity);  // empty without --verify
+      if (!result->all_intact())
         return ReportError(Status::Corruption("a restored database fails integrity_check (see above)",
                                               "do not start QuantMesh on it"));
       return kExitOk;

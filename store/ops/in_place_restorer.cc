@@ -9,7 +9,6 @@
 #include "store/ops/archiver.h"
 #include "store/ops/database_inspector.h"
 #include "store/ops/snapshot_reader.h"
-#include "store/ops/sqlite_check.h"
 
 namespace qm {
 namespace {
@@ -104,11 +103,10 @@ Result<InPlaceRestoreResult> RestoreInPlace(Repository* repo, const Snapshot& sn
 
   RestoreOptions ro(options.target);
   ro.into_existing = true;
+  ro.check_databases = true;
   if (!options.includes.empty() || !options.excludes.empty())
     ro.select = [&options](const std::string& rel) { return RestoreSelects(options, rel); };
   QM_ASSIGN_OR_RETURN(out.restore, Restore(repo, snapshot, ro, progress));
-  for (const PlannedFile& f : out.plan)
-    if (f.database) out.integrity.emplace_back(f.path, IntegrityCheckFile(JoinPath(options.target, f.path)));
   return out;
 }
 

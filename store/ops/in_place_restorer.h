@@ -53,14 +53,7 @@ struct InPlaceRestoreResult {
   // Databases of the plan that other processes hold open, with their pids.
   std::vector<std::pair<std::string, std::vector<int>>> held;
   std::optional<Hash256> safety_snapshot;  // none when the target held nothing to save
-  RestoreResult restore;
-  // Restored databases and their integrity_check result ("ok" or SQLite's first message).
-  std::vector<std::pair<std::string, std::string>> integrity;
-  bool all_intact() const {
-    for (const auto& [path, result] : integrity)
-      if (result != "ok") return false;
-    return true;
-  }
+  RestoreResult restore;                   // with every restored database's integrity_check
 };
 
 // Whether `rel` passes the include/exclude globs.

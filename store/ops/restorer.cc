@@ -11,6 +11,7 @@
 #include "core/tree.h"
 #include "store/ops/chunk_loader.h"
 #include "store/ops/database_inspector.h"
+#include "store/ops/sqlite_check.h"
 
 namespace qm {
 namespace {
@@ -86,6 +87,9 @@ class Restorer {
   Status RestoreTree(const Hash256& tree_id, const std::string& dir, const std::string& rel, uint64_t* restored);
   RestoreResult result;
   Finisher finisher;
+  // check_databases: (relative path, path) of each restored database, checked
+  // once every file is in place.
+  std::vector<std::pair<std::string, std::string>> databases;
 
  private:
   Status RestoreFile(const Node& node, const std::string& path, const std::string& rel);
@@ -204,7 +208,7 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
                   env_->RemoveFile(tmp).IgnoreError();
                 }});
   result.files++;
-  if (database) result.databases.push_back(rel);
+  if (database && opt_.check_databases) databases.emplace_back(rel, path);
   result.bytes += written;
   if (progress_) progress_->FileDone(rel, written, false);
   return Status::OK();
@@ -306,6 +310,8 @@ Result<RestoreResult> Restore(Repository* repo, const Snapshot& snapshot, const 
   QM_RETURN_IF_ERROR(s);
   QM_RETURN_IF_ERROR(finished);
   restorer.result.duration_s = static_cast<double>(env->NowUnixNanos() - started) / 1e9;
+  for (const auto& [rel, path] : restorer.databases)
+    restorer.result.integrity.emplace_back(rel, IntegrityCheckFile(path));
   return restorer.result;
 }
 

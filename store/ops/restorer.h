@@ -36,16 +36,27 @@ struct RestoreOptions {
   // Which files to restore (path relative to the snapshot root); empty:
   // all. Directories are created only on the way to a selected file.
   std::function<bool(const std::string& rel)> select;
+  // After every file is in place: PRAGMA integrity_check of each restored
+  // database (a file whose snapshot node records a SQLite capture), into
+  // RestoreResult::integrity. Not counted in duration_s.
+  bool check_databases = false;
 };
 
 struct RestoreResult {
   std::vector<std::string> sidecars_removed;  // stale -wal/-shm/-journal (into_existing)
-  std::vector<std::string> databases;         // restored files captured as SQLite databases (relative paths)
   uint64_t files = 0;
   uint64_t dirs = 0;
   uint64_t symlinks = 0;
   uint64_t bytes = 0;
   double duration_s = 0;
+  // check_databases: each restored database (relative path) and its
+  // integrity_check result ("ok" or SQLite's first message).
+  std::vector<std::pair<std::string, std::string>> integrity;
+  bool all_intact() const {
+    for (const auto& [path, result] : integrity)
+      if (result != "ok") return false;
+    return true;
+  }
 };
 
 Result<RestoreResult> Restore(Repository* repo, const Snapshot& snapshot, const RestoreOptions& options,
