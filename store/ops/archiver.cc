@@ -18,6 +18,7 @@
 #include "core/sqlite_extension.h"
 #include "core/tree.h"
 #include "store/ops/chunk_pipeline.h"
+#include "store/ops/database_inspector.h"
 #include "store/ops/sqlite_source.h"
 
 namespace qm {
@@ -569,15 +570,10 @@ Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bo
   auto wal = env_->Stat(Abs(rel) + "-wal");
   if (wal.ok()) db.wal = *wal;
   const Node* prev = nullptr;
-  std::optional<SqliteCaptureExt> old;
   if (db_parent_) {
     QM_ASSIGN_OR_RETURN(prev, ParentNode(rel, &*db_parent_));
-    if (prev && prev->type == NodeType::kFile && !prev->extensions.empty() &&
-        prev->extensions.front().tag == kExtSqliteCapture) {
-      auto decoded = DecodeSqliteCaptureExt(prev->extensions.front().value);
-      if (decoded.ok()) old = std::move(decoded).value();
-    }
   }
+  const std::optional<SqliteCaptureExt> old = prev ? DatabaseCaptureOf(*prev) : std::nullopt;
   db.check = NeedsCheck(old, db.stamped_at_ns);
   db.last_check_ns = old ? old->last_check_ns : 0;
   QM_RETURN_IF_ERROR(CheckUnchanged(prev, old, &db));
@@ -603,8 +599,9 @@ Status Archiver::OpenDatabaseAt(const std::string& rel, const FileInfo& info, bo
 // the database's writers wait for it. It runs on a database's first
 // capture, on --force-read (the daily full), and once the newest passing
 // check in the capture's lineage is check_interval_s old; a clock that
-// went backwards counts as elapsed. Restore runs integrity_check on every
-// database it writes, checked here or not.
+// went backwards counts as elapsed. A restore over live data, from an
+// archive, or with --verify runs integrity_check on every database it
+// writes, checked here or not.
 bool Archiver::NeedsCheck(const std::optional<SqliteCaptureExt>& old, int64_t now_ns) const {
   if (opt_.force_read || opt_.check_interval_s <= 0 || !old || old->last_check_ns <= 0) return true;
   const int64_t age_ns = now_ns - old->last_check_ns;
@@ -676,8 +673,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
     *node = std::move(*db->reused);
     db->reused.reset();
     report.unchanged = true;
-    auto old = DecodeSqliteCaptureExt(node->extensions.front().value);
-    if (old.ok()) {
+    if (const auto old = DatabaseCaptureOf(*node)) {
       report.page_size = old->page_size;
       report.page_count = old->page_count;
       report.wal = old->wal;
