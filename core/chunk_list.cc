@@ -17,9 +17,7 @@ std::vector<std::pair<size_t, size_t>> SplitChunkList(const std::vector<ChunkRef
   std::vector<std::pair<size_t, size_t>> blocks;
   size_t start = 0;
   for (size_t i = 0; i < chunks.size(); i++) {
-    const size_t len = i + 1 - start;
-    if (len >= kChunkListSplitMaxRefs ||
-        (len >= kChunkListMinRefs && (chunks[i].id.bytes[31] & kChunkListCutMask) == 0)) {
+    if (ChunkListCutAfter(chunks[i], i + 1 - start)) {
       blocks.emplace_back(start, i + 1);
       start = i + 1;
     }

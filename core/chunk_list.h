@@ -34,6 +34,14 @@ inline constexpr size_t kChunkListSplitMaxRefs = 64;
 // Files with more chunks than this get their list in blocks.
 inline constexpr size_t kChunkListInlineMax = 64;
 
+// Whether a block ends after `ref`, the `len`-th ref of the block being
+// filled. It depends on that ref and `len` only, never on earlier refs: so
+// a list can be cut as it is produced, and the first ref of a list (which a
+// database capture produces last) never decides a cut (len 1 < min).
+inline bool ChunkListCutAfter(const ChunkRef& ref, size_t len) {
+  return len >= kChunkListSplitMaxRefs || (len >= kChunkListMinRefs && (ref.id.bytes[31] & kChunkListCutMask) == 0);
+}
+
 // [begin, end) ranges of `chunks`, one per block, covering all of it.
 std::vector<std::pair<size_t, size_t>> SplitChunkList(const std::vector<ChunkRef>& chunks);
 

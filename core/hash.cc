@@ -88,4 +88,25 @@ uint64_t Xxh3_64(ByteView data) {
   return XXH3_64bits(data.data(), data.size());
 }
 
+struct Xxh3Hasher::Impl {
+  XXH3_state_t* state = nullptr;
+};
+
+Xxh3Hasher::Xxh3Hasher() : impl_(std::make_unique<Impl>()) {
+  impl_->state = XXH3_createState();
+  if (impl_->state == nullptr || XXH3_64bits_reset(impl_->state) != XXH_OK) std::abort();  // as Sha256Hasher
+}
+
+Xxh3Hasher::~Xxh3Hasher() {
+  XXH3_freeState(impl_->state);
+}
+
+void Xxh3Hasher::Update(ByteView data) {
+  if (XXH3_64bits_update(impl_->state, data.data(), data.size()) != XXH_OK) std::abort();
+}
+
+uint64_t Xxh3Hasher::Digest() const {
+  return XXH3_64bits_digest(impl_->state);
+}
+
 }  // namespace qm

@@ -67,4 +67,21 @@ class Sha256Hasher {
 // XXH3 64-bit, seed 0: a fast fingerprint, never an identity.
 uint64_t Xxh3_64(ByteView data);
 
+// Incremental XXH3 64-bit: Digest() of the bytes fed so far equals Xxh3_64
+// of them all at once. Not thread-safe.
+class Xxh3Hasher {
+ public:
+  Xxh3Hasher();
+  ~Xxh3Hasher();
+  Xxh3Hasher(const Xxh3Hasher&) = delete;
+  Xxh3Hasher& operator=(const Xxh3Hasher&) = delete;
+
+  void Update(ByteView data);
+  uint64_t Digest() const;  // does not reset
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace qm

@@ -31,21 +31,24 @@ Status Bad(const std::string& what) {
 
 }  // namespace
 
-Hash256 ContentIdOf(const std::vector<ChunkRef>& chunks) {
-  // Fed in 64 KiB pieces: one EVP update per 36-byte ref cost more than the
-  // hashing itself for a database's quarter of a million chunks.
-  Sha256Hasher h;
-  Bytes buf;
-  buf.reserve(64u << 10);
-  for (const ChunkRef& c : chunks) {
-    PutBytes(&buf, c.id.View());
-    PutFixed32(&buf, c.raw_len);
-    if (buf.size() >= (64u << 10) - 36) {
-      h.Update(buf);
-      buf.clear();
-    }
+void ContentIdHasher::Add(const ChunkRef& ref) {
+  PutBytes(&buf_, ref.id.View());
+  PutFixed32(&buf_, ref.raw_len);
+  if (buf_.size() >= kFlushAt) {
+    sha_.Update(buf_);
+    buf_.clear();
   }
-  h.Update(buf);
+}
+
+Hash256 ContentIdHasher::Finish() {
+  sha_.Update(buf_);
+  buf_.clear();
+  return sha_.Finish();
+}
+
+Hash256 ContentIdOf(const std::vector<ChunkRef>& chunks) {
+  ContentIdHasher h;
+  for (const ChunkRef& c : chunks) h.Add(c);
   return h.Finish();
 }
 
