@@ -19,7 +19,9 @@
 #include "core/tree.h"
 #include "store/ops/chunk_pipeline.h"
 #include "store/ops/database_inspector.h"
+#include "store/ops/fingerprint_file.h"
 #include "store/ops/sqlite_source.h"
+#include "store/repo/chunk_list_writer.h"
 
 namespace qm {
 namespace {
@@ -170,15 +172,12 @@ class Archiver {
   Status CheckUnchanged(const Node* prev, const std::optional<SqliteCaptureExt>& old, OpenDatabase* db);
   bool NeedsCheck(const std::optional<SqliteCaptureExt>& old, int64_t now_ns) const;
   Status StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored);
-  struct ParentFingerprints {
-    std::vector<ChunkRef> chunks;
-    std::vector<uint64_t> fingerprints;  // same length as chunks, or both empty
-  };
   Hash256 FingerprintKey(const std::string& rel) const;
-  // The parent capture's chunks and their fingerprints, when the cache holds
-  // them for exactly that capture and its chunks are all still stored;
-  // otherwise empty (every chunk is then hashed). Only store errors fail.
-  Status LoadParentFingerprints(const std::string& rel, uint32_t page_size, ParentFingerprints* out);
+  // The parent capture's fingerprints, when the cache holds them for
+  // exactly that capture and its chunks are all still stored; otherwise
+  // nullptr (every chunk is then hashed). A store error there means the
+  // same: the chunks are then hashed and looked up like new ones.
+  std::unique_ptr<FingerprintFileReader> OpenParentFingerprints(const std::string& rel, uint32_t page_size);
 
   Repository* repo_;
   Env* env_;
@@ -502,6 +501,10 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
     ItemError(rel, file.status());
     return Status::OK();
   }
+  // Refs go into the node's chunk list as they are stored: a large file's
+  // list is never held whole.
+  ChunkListWriter list(repo_, &stored_blocks_, &totals_.bytes_added);
+  pipeline_.Start([&](size_t, const ChunkRef& ref) { return list.Add(ref); });
   const size_t max = chunker_.params().max_size;
   buf_.resize(std::max<size_t>(4 * max, 1 << 20));
   size_t start = 0, end = 0;
@@ -516,7 +519,7 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
       }
       auto n = (*file)->Read(buf_.size() - end, buf_.data() + end);
       if (!n.ok()) {
-        QM_RETURN_IF_ERROR(pipeline_.Finish().status().WithContext("store " + rel));  // drop what was queued
+        QM_RETURN_IF_ERROR(pipeline_.Finish().WithContext("store " + rel));  // drop what was queued
         ItemError(rel, n.status());
         return Status::OK();
       }
@@ -531,16 +534,13 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
     total += cut;
     start += cut;
   }
-  auto stored_refs = pipeline_.Finish();
-  if (!stored_refs.ok()) return stored_refs.status().WithContext("store " + rel);
-  std::vector<ChunkRef> chunks = std::move(stored_refs).value();
+  QM_RETURN_IF_ERROR(pipeline_.Finish().WithContext("store " + rel));
+  QM_RETURN_IF_ERROR(list.Finish(node).WithContext("store " + rel));
   if (total != info.size) {
     Warn(rel + " changed while it was read (" + std::to_string(info.size) + " bytes at start, " +
          std::to_string(total) + " read)");
   }
   node->size = total;
-  node->content_id = ContentIdOf(chunks);
-  node->chunks = std::move(chunks);
   *stored = true;
   if (progress_) progress_->FileDone(rel, total, false);
   return Status::OK();
@@ -642,26 +642,18 @@ Hash256 Archiver::FingerprintKey(const std::string& rel) const {
   return CacheKey({"page-fingerprints", SourceLabel(), rel});
 }
 
-Status Archiver::LoadParentFingerprints(const std::string& rel, uint32_t page_size, ParentFingerprints* out) {
-  out->chunks.clear();
-  out->fingerprints.clear();
-  if (opt_.force_read || !db_parent_) return Status::OK();
-  QM_ASSIGN_OR_RETURN(const Node* prev, ParentNode(rel, &*db_parent_));
-  if (!prev || prev->type != NodeType::kFile) return Status::OK();
-  auto cached = repo_->GetCacheRecord(FingerprintKey(rel));
-  if (!cached.ok() || !*cached) return Status::OK();
-  auto fp = DecodePageFingerprints(**cached);
-  if (!fp.ok() || fp->content_id != prev->content_id || fp->page_size != page_size) return Status::OK();
-  // The cached refs must be exactly the parent capture's list.
-  const uint64_t count = prev->list_blocks.empty() ? prev->chunks.size() : prev->list_chunk_count;
-  if (fp->refs.size() != count || ContentIdOf(fp->refs) != prev->content_id) return Status::OK();
-  QM_ASSIGN_OR_RETURN(bool present, ChunksPresent(*db_parent_, *prev));
-  if (!present) return Status::OK();
-  out->chunks = std::move(fp->refs);
-  out->fingerprints = std::move(fp->chunks);
-  // Just loaded, so in the store: the new list's unchanged blocks need no lookup.
-  stored_blocks_.insert(prev->list_blocks.begin(), prev->list_blocks.end());
-  return Status::OK();
+std::unique_ptr<FingerprintFileReader> Archiver::OpenParentFingerprints(const std::string& rel, uint32_t page_size) {
+  if (opt_.force_read || !db_parent_) return nullptr;
+  auto prev = ParentNode(rel, &*db_parent_);
+  if (!prev.ok() || !*prev || (*prev)->type != NodeType::kFile) return nullptr;
+  const Node& p = **prev;
+  const uint64_t count = p.list_blocks.empty() ? p.chunks.size() : p.list_chunk_count;
+  auto present = ChunksPresent(*db_parent_, p);
+  if (!present.ok() || !*present) return nullptr;
+  auto reader = FingerprintFileReader::Open(repo_, FingerprintKey(rel), p.content_id, page_size, count);
+  // The new list's unchanged blocks are the parent's: known stored, no lookup.
+  if (reader) stored_blocks_.insert(p.list_blocks.begin(), p.list_blocks.end());
+  return reader;
 }
 
 Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* node, bool* stored) {
@@ -710,27 +702,44 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   PageChunker chunker(kDatabaseChunking, info.page_size);
   // Chunks whose fingerprint equals the parent capture's chunk at the same
   // position reuse its ref: no SHA-256, lookup or zstd for unchanged pages.
-  ParentFingerprints parent;
-  QM_RETURN_IF_ERROR(LoadParentFingerprints(rel, info.page_size, &parent));
-  PageFingerprints fps;
-  fps.page_size = info.page_size;
+  // The parent's record is read, and the new one written, as the chunks go
+  // by: nothing here holds a list that grows with the database.
+  std::unique_ptr<FingerprintFileReader> parent = OpenParentFingerprints(rel, info.page_size);
+  auto fp_out = FingerprintFileWriter::Create(repo_, FingerprintKey(rel), info.page_size);
+  if (!fp_out.ok()) return fp_out.status().WithContext("store " + rel);
+  ChunkListWriter list(repo_, &stored_blocks_, &totals_.bytes_added);
+  list.DeferFirst();                  // page 1 comes last from the stream but is the file's first chunk
+  std::deque<uint64_t> fingerprints;  // of the submitted chunks not yet stored
+  std::optional<size_t> first_slot;
+  bool first_stored = false;
+  pipeline_.Start([&](size_t slot, const ChunkRef& ref) -> Status {
+    const PageFingerprintEntry e{fingerprints.front(), ref};
+    fingerprints.pop_front();
+    if (first_slot && slot == *first_slot) {
+      first_stored = true;
+      (*fp_out)->SetFirst(e);
+      return list.SetFirst(ref);
+    }
+    QM_RETURN_IF_ERROR((*fp_out)->Add(e));
+    return list.Add(ref);
+  });
   auto submit = [&](ByteView chunk, size_t k) -> size_t {
-    if (fps.chunks.size() <= k) fps.chunks.resize(k + 1);
     const uint64_t x = Xxh3_64(chunk);
-    fps.chunks[k] = x;
-    if (k < parent.fingerprints.size() && parent.fingerprints[k] == x && parent.chunks[k].raw_len == chunk.size()) {
-      report.chunks_unchanged++;
-      return pipeline_.SubmitKnown(parent.chunks[k]);
+    fingerprints.push_back(x);
+    if (parent) {
+      const std::optional<PageFingerprintEntry> old = parent->Get(k);
+      if (old && old->fingerprint == x && old->ref.raw_len == chunk.size()) {
+        report.chunks_unchanged++;
+        return pipeline_.SubmitKnown(old->ref);
+      }
     }
     return pipeline_.Submit(chunk);
   };
   // Page 1 comes last from the stream (SQLite writes it when its copy
   // commits) but is the file's first chunk.
-  std::optional<size_t> first_slot;
   size_t submitted = 0;
   Bytes cur;
   uint32_t in_chunk = 0;
-  pipeline_.Reserve(std::min<uint64_t>(info.page_count, uint64_t{1} << 24));
   Status streamed = src.Stream([&](uint64_t page_no, ByteView page) -> Status {
     if (page_no == 1) {
       first_slot = submit(page, 0);
@@ -753,29 +762,20 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   // 1 GiB database it outlasts the copy by a second or more); the
   // transaction ends with the check.
   if (!src.CanCheckConcurrently()) src.End();
-  auto stored_refs = pipeline_.Finish();
-  if (!stored_refs.ok()) return stored_refs.status().WithContext("store " + rel);  // the whole run fails
-  parent = ParentFingerprints{};  // every reuse is submitted: 9 MB per GiB freed before the encoding below
-  const bool complete = streamed.ok() && first_slot && cur.empty() && *first_slot < stored_refs->size();
-  std::vector<ChunkRef> chunks;
-  Hash256 content_id;
+  QM_RETURN_IF_ERROR(pipeline_.Finish().WithContext("store " + rel));  // the whole run fails
+  parent.reset();
+  const bool complete = streamed.ok() && first_stored && cur.empty();
   if (complete) {
-    // The stored refs in submission order, with page 1's chunk moved to the
-    // front: in place, not a second list (9 MB per GiB).
-    chunks = std::move(stored_refs).value();
-    std::rotate(chunks.begin(), chunks.begin() + static_cast<std::ptrdiff_t>(*first_slot),
-                chunks.begin() + static_cast<std::ptrdiff_t>(*first_slot) + 1);
-    content_id = ContentIdOf(chunks);
-    if (fps.chunks.size() == chunks.size()) {
-      fps.content_id = content_id;
-      fps.refs = std::move(chunks);  // lent to the encoder, not copied (9 MB per GiB)
-      // Only a cache: a failure costs the next run its shortcut, nothing
-      // else. Written even if the check below fails: that capture is then no
-      // snapshot's, so no later run takes the record as its parent's.
-      repo_->PutCacheRecord(FingerprintKey(rel), EncodePageFingerprints(fps)).IgnoreError();
-      chunks = std::move(fps.refs);
-    }
+    // The refs in file order hash to the content id; the record is read
+    // back for it (page 1's ref comes last), then sealed and renamed into
+    // place. Written even if the check below fails: that capture is then
+    // no snapshot's, so no later run takes the record as its parent's.
+    auto content_id = (*fp_out)->Finish();
+    if (!content_id.ok()) return content_id.status().WithContext("store " + rel);
+    node->content_id = *content_id;
+    QM_RETURN_IF_ERROR(list.Finish(node).WithContext("store " + rel));
   }
+  fp_out->reset();  // an incomplete capture leaves the parent's record in place
   if (src.CanCheckConcurrently()) qc = src.WaitQuickCheck();
   src.End();
   if (!qc.ok()) {
@@ -795,8 +795,6 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   ext.last_check_ns = db->check ? db->stamped_at_ns : db->last_check_ns;  // a failed check stores nothing
   ext.read_hold_us = static_cast<uint64_t>(src.info().read_hold_ms * 1000);
   node->size = static_cast<uint64_t>(info.page_count) * info.page_size;
-  node->content_id = content_id;
-  node->chunks = std::move(chunks);
   node->extensions = {NodeExtension{kExtSqliteCapture, EncodeSqliteCaptureExt(ext)}};
   report.page_size = info.page_size;
   report.page_count = info.page_count;
@@ -840,8 +838,9 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir, const std::string& rel) {
     // Long chunk lists go into shared blocks: an hour's change rewrites only
     // the blocks around it, not a whole database's list.
     if (node.type == NodeType::kFile && node.list_blocks.empty() && node.chunks.size() > kChunkListInlineMax) {
-      QM_ASSIGN_OR_RETURN(node.list_blocks, repo_->SaveChunkList(node.chunks, &totals_.bytes_added, &stored_blocks_));
-      node.list_chunk_count = node.chunks.size();
+      ChunkListWriter list(repo_, &stored_blocks_, &totals_.bytes_added);
+      for (const ChunkRef& ref : node.chunks) QM_RETURN_IF_ERROR(list.Add(ref));
+      QM_RETURN_IF_ERROR(list.Finish(&node));
     }
     tree.nodes.push_back(std::move(node));
   }

@@ -21,19 +21,58 @@ ChunkPipeline::~ChunkPipeline() {
   for (std::thread& t : workers_) t.join();
 }
 
-size_t ChunkPipeline::Submit(ByteView chunk) {
-  std::unique_lock<std::mutex> l(mu_);
+void ChunkPipeline::Start(Sink sink) {
+  std::lock_guard<std::mutex> l(mu_);
+  sink_ = std::move(sink);
+}
+
+void ChunkPipeline::DrainLocked(std::unique_lock<std::mutex>& l) {
+  std::vector<std::pair<size_t, ChunkRef>> ready;
+  while (true) {
+    while (!window_.empty() && window_.front()) {
+      ready.emplace_back(window_base_++, *window_.front());
+      window_.pop_front();
+    }
+    if (ready.empty()) return;
+    if (!error_.ok() || !sink_) {  // the batch failed: nothing more goes on
+      ready.clear();
+      continue;
+    }
+    l.unlock();
+    Status st;
+    for (const auto& [slot, ref] : ready) {
+      st = sink_(slot, ref);
+      if (!st.ok()) break;
+    }
+    l.lock();
+    if (!st.ok() && error_.ok()) error_ = st;
+    ready.clear();
+  }
+}
+
+void ChunkPipeline::AdmitLocked(std::unique_lock<std::mutex>& l, size_t bytes) {
   // Admit a chunk when the budget allows, or when nothing is in flight (a
-  // chunk larger than the budget must still get through). Before waiting,
-  // hand the partial batch to the workers: it is what they must finish.
-  auto admitted = [&] { return inflight_bytes_ == 0 || inflight_bytes_ + chunk.size() <= max_inflight_bytes_; };
-  if (!admitted()) {
+  // chunk larger than the budget must still get through); a known chunk
+  // (bytes 0) needs room in the window only. Before waiting, hand the
+  // partial batch to the workers: it is what they must finish.
+  auto admitted = [&] {
+    return window_.size() < kMaxWindow &&
+           (bytes == 0 || inflight_bytes_ == 0 || inflight_bytes_ + bytes <= max_inflight_bytes_);
+  };
+  DrainLocked(l);
+  while (!admitted()) {
     PushBatchLocked();
     work_cv_.notify_one();
-    done_cv_.wait(l, admitted);
+    done_cv_.wait(l);
+    DrainLocked(l);
   }
+}
+
+size_t ChunkPipeline::Submit(ByteView chunk) {
+  std::unique_lock<std::mutex> l(mu_);
+  AdmitLocked(l, std::max<size_t>(chunk.size(), 1));
   const size_t slot = submitted_++;
-  refs_.emplace_back();
+  window_.emplace_back();
   inflight_bytes_ += chunk.size();
   batch_.slots.push_back(slot);
   batch_.data.insert(batch_.data.end(), chunk.begin(), chunk.end());
@@ -46,15 +85,11 @@ size_t ChunkPipeline::Submit(ByteView chunk) {
   return slot;
 }
 
-void ChunkPipeline::Reserve(size_t chunks) {
-  std::lock_guard<std::mutex> l(mu_);
-  refs_.reserve(refs_.size() + chunks);
-}
-
 size_t ChunkPipeline::SubmitKnown(const ChunkRef& ref) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
+  AdmitLocked(l, 0);
   const size_t slot = submitted_++;
-  refs_.push_back(ref);
+  window_.emplace_back(ref);
   completed_++;
   return slot;
 }
@@ -66,16 +101,18 @@ void ChunkPipeline::PushBatchLocked() {
   batch_ = Task{};
 }
 
-Result<std::vector<ChunkRef>> ChunkPipeline::Finish() {
+Status ChunkPipeline::Finish() {
   std::unique_lock<std::mutex> l(mu_);
   PushBatchLocked();
   work_cv_.notify_all();
-  done_cv_.wait(l, [&] { return completed_ == submitted_; });
-  std::vector<ChunkRef> refs = std::move(refs_);
-  refs_.clear();
-  submitted_ = completed_ = 0;
-  if (!error_.ok()) return error_;
-  return refs;
+  while (true) {
+    DrainLocked(l);
+    if (window_.empty()) break;  // every chunk stored and handed on
+    done_cv_.wait(l);
+  }
+  submitted_ = completed_ = window_base_ = 0;
+  sink_ = nullptr;
+  return error_;
 }
 
 void ChunkPipeline::Work() {
@@ -111,7 +148,7 @@ void ChunkPipeline::Work() {
     }
     {
       std::lock_guard<std::mutex> l(mu_);
-      for (size_t i = 0; i < refs.size(); i++) refs_[task.slots[i]] = refs[i];
+      for (size_t i = 0; i < refs.size(); i++) window_[task.slots[i] - window_base_] = refs[i];
       chunks_new_ += chunks_new;
       bytes_added_ += bytes_added;
       if (!error.ok() && error_.ok()) error_ = error;

@@ -3,24 +3,30 @@
 //
 // Data flows one way: the archiver Submit()s chunks in file order; workers
 // hash each one and hand it to Repository::SaveBlob (which looks it up,
-// compresses it outside its lock and appends it to the open pack); Finish()
-// returns the refs in submission order. Nothing calls back into the reader.
+// compresses it outside its lock and appends it to the open pack); the refs
+// go on, in submission order, to the batch's sink (the chunk-list writer).
+// Nothing calls back into the reader.
 //
 // Bounded: Submit blocks while more than `max_inflight_bytes` of submitted
-// chunks are not yet stored, so memory does not grow with the file.
+// chunks are not yet stored, and while kMaxWindow refs wait for an earlier
+// chunk, so memory grows neither with the file nor with its list of refs.
 //
-// Errors: the first store error is kept and returned by Finish(); chunks
-// submitted after it are dropped without being stored. On error nothing is
-// committed by the pipeline itself (the caller does not commit a snapshot).
+// Errors: the first store or sink error is kept and returned by Finish();
+// chunks submitted after it are dropped without being stored, and the sink
+// is not called again in that batch. On error nothing is committed by the
+// pipeline itself (the caller does not commit a snapshot).
 //
-// Thread-safety: one producer thread calls Submit/Finish; the workers are
-// internal. The destructor waits for the workers.
+// Thread-safety: one producer thread calls Start/Submit/Finish, and the sink
+// runs on that thread, inside those calls, without the pipeline's lock; the
+// workers are internal. The destructor waits for the workers.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -39,19 +45,24 @@ class ChunkPipeline {
   ChunkPipeline(const ChunkPipeline&) = delete;
   ChunkPipeline& operator=(const ChunkPipeline&) = delete;
 
-  // Queues a copy of `chunk`; returns its position among the chunks
-  // submitted since the last Finish().
+  // Receives each stored chunk's position in the batch and its ref, in
+  // submission order. An error ends the batch (Finish returns it).
+  using Sink = std::function<Status(size_t slot, const ChunkRef& ref)>;
+  // Begins a batch whose refs go to `sink`. REQUIRES: no batch open.
+  void Start(Sink sink);
+  // Queues a copy of `chunk`; returns its position in the batch.
   size_t Submit(ByteView chunk);
   // Takes the next position for a chunk already known to be stored (its
   // ref proven by the caller); no hashing, no store access.
   size_t SubmitKnown(const ChunkRef& ref);
-  // Room for `chunks` more positions before the next Finish(): a 1 GiB
-  // database is ~223k of them, and growing the list by doubling copied and
-  // faulted it in again and again (perf: 3% of an hourly run's CPU).
-  void Reserve(size_t chunks);
-  // Waits for every submitted chunk; returns their refs in submission order
-  // (or the first error) and starts a new batch.
-  Result<std::vector<ChunkRef>> Finish();
+  // Waits for every submitted chunk and hands the rest of the refs to the
+  // sink; returns the first store or sink error. Ends the batch.
+  Status Finish();
+
+  // Refs held for the sink behind an unstored chunk: ~2.6 MB at most, where
+  // a whole 1 GiB database's list was 9 MB (reused chunks are not bounded
+  // by the byte budget). Submit waits while this many are held.
+  static constexpr size_t kMaxWindow = 1u << 16;
 
   // Totals over the pipeline's life: chunks that were new to the store and
   // the bytes they added.
@@ -69,6 +80,11 @@ class ChunkPipeline {
     std::vector<uint32_t> lens;  // their lengths
   };
   void PushBatchLocked();
+  // Hands the refs at the front of the window that are stored to the sink,
+  // with the lock released around the calls. REQUIRES: l holds mu_.
+  void DrainLocked(std::unique_lock<std::mutex>& l);
+  // Waits (draining) until a chunk of `bytes` may be admitted.
+  void AdmitLocked(std::unique_lock<std::mutex>& l, size_t bytes);
   void Work();
 
   Repository* repo_;
@@ -76,10 +92,15 @@ class ChunkPipeline {
   std::condition_variable work_cv_;  // tasks queued or stopping
   std::condition_variable done_cv_;  // a task finished
   std::deque<Task> queue_;
-  Task batch_;                  // being filled by Submit
-  std::vector<ChunkRef> refs_;  // by slot
-  size_t submitted_ = 0;        // in this batch
-  size_t completed_ = 0;        // in this batch
+  Task batch_;  // being filled by Submit
+  Sink sink_;
+  // Positions [window_base_, submitted_): stored refs not yet handed to the
+  // sink, or nullopt while a worker has them.
+  std::deque<std::optional<ChunkRef>> window_;
+  size_t window_base_ = 0;
+  size_t submitted_ = 0;  // in this batch
+  size_t completed_ = 0;  // in this batch
+  bool draining_ = false;
   size_t inflight_bytes_ = 0;
   const size_t max_inflight_bytes_;
   Status error_;

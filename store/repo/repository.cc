@@ -487,6 +487,21 @@ Result<std::optional<Bytes>> Repository::GetCacheRecord(const Hash256& key) {
   return std::optional<Bytes>(std::move(bytes).value());
 }
 
+Result<std::unique_ptr<CacheFileWriter>> Repository::NewCacheFileWriter(const Hash256& key) {
+  QM_RETURN_IF_ERROR(CreateDirs(env_, layout_.CacheDir(), 0700));
+  const std::string tmp = layout_.TmpDir() + "/cache-" + key.Hex();
+  auto file = env_->NewWritableFile(tmp, 0600);
+  if (!file.ok()) return file.status().WithContext("cache file " + key.ShortHex());
+  return std::make_unique<CacheFileWriter>(env_, tmp, layout_.CacheFile(key), std::move(file).value());
+}
+
+Result<std::unique_ptr<RandomAccessFile>> Repository::OpenCacheFile(const Hash256& key) {
+  auto file = env_->NewRandomAccessFile(layout_.CacheFile(key));
+  if (file.status().IsNotFound()) return std::unique_ptr<RandomAccessFile>();
+  if (!file.ok()) return file.status().WithContext("cache file " + key.ShortHex());
+  return file;
+}
+
 Status Repository::ExpandChunkList(Node* n) {
   if (n->type != NodeType::kFile || n->list_blocks.empty() || !n->chunks.empty()) return Status::OK();
   const std::string ctx = "\"" + n->name + "\"";
@@ -531,20 +546,6 @@ Result<Tree> Repository::LoadTree(const Hash256& id) {
   QM_ASSIGN_OR_RETURN(Tree tree, LoadTreeShallow(id));
   for (Node& n : tree.nodes) QM_RETURN_IF_ERROR(ExpandChunkList(&n).WithContext("tree " + id.ShortHex()));
   return tree;
-}
-
-Result<std::vector<Hash256>> Repository::SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added,
-                                                       const std::unordered_set<Hash256, Hash256Hasher>* stored) {
-  std::vector<Hash256> blocks;
-  for (const auto& [begin, end] : SplitChunkList(chunks)) {
-    Bytes enc = EncodeChunkList(chunks.data() + begin, end - begin);
-    const Hash256 bid = Sha256(enc);
-    blocks.push_back(bid);
-    if (stored && stored->count(bid)) continue;
-    QM_ASSIGN_OR_RETURN(SaveResult r, SaveBlob(BlobType::kList, bid, enc));
-    if (r.added && added) *added += r.stored_bytes;
-  }
-  return blocks;
 }
 
 Result<Bytes> Repository::ReadSnapshotFile(const Hash256& id) {

@@ -34,6 +34,7 @@
 #include "core/snapshot_record.h"
 #include "core/tree.h"
 #include "store/io/env.h"
+#include "store/repo/cache_file_writer.h"
 #include "store/repo/chunk_index.h"
 #include "store/repo/pack_reader.h"
 #include "store/repo/pack_toc_cache.h"
@@ -123,12 +124,11 @@ class Repository {
   // format carries a checksum). Writer only. Get: nullopt when absent.
   Status PutCacheRecord(const Hash256& key, ByteView value);
   Result<std::optional<Bytes>> GetCacheRecord(const Hash256& key);
-  // Stores `chunks` as chunk-list blocks (core/chunk_list.h), deduplicated
-  // like any blob; returns their ids and adds new stored bytes to *added.
-  // Blocks whose id is in `stored` (known to be in the store, e.g. the
-  // parent's) are not looked up again.
-  Result<std::vector<Hash256>> SaveChunkList(const std::vector<ChunkRef>& chunks, uint64_t* added,
-                                             const std::unordered_set<Hash256, Hash256Hasher>* stored = nullptr);
+  // The same file written in pieces (store/repo/cache_file_writer.h), for
+  // records not held whole in memory. Writer only.
+  Result<std::unique_ptr<CacheFileWriter>> NewCacheFileWriter(const Hash256& key);
+  // The cache file of `key` for reading in pieces; nullptr when absent.
+  Result<std::unique_ptr<RandomAccessFile>> OpenCacheFile(const Hash256& key);
 
   // Every readable snapshot, oldest first. An unreadable record is reported
   // through the warning function and skipped (check reports it as an error).

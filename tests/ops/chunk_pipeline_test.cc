@@ -1,6 +1,6 @@
-// ChunkPipeline: parallel hashing and storing that still gives results in
-// the order the chunks were read, within its memory budget, and never loses
-// a store error.
+// ChunkPipeline: parallel hashing and storing that still hands refs on in
+// the order the chunks were read, while they are read, within its memory
+// budget, and never loses a store or sink error.
 #include "store/ops/chunk_pipeline.h"
 
 #include <gtest/gtest.h>
@@ -17,8 +17,18 @@ class ChunkPipelineTest : public ::testing::Test {
     root_ = dir_.path() + "/repo";
     ASSERT_TRUE(Repository::Init(Env::Default(), root_, RepoConfig{}).ok());
   }
+  // Starts a batch whose sink appends to refs_, checking the slots come in order.
+  void Collect(ChunkPipeline* pipeline) {
+    refs_.clear();
+    pipeline->Start([this](size_t slot, const ChunkRef& ref) {
+      EXPECT_EQ(refs_.size(), slot) << "refs come in submission order";
+      refs_.push_back(ref);
+      return Status::OK();
+    });
+  }
   TempDir dir_;
   std::string root_;
+  std::vector<ChunkRef> refs_;
 };
 
 TEST_F(ChunkPipelineTest, RefsComeBackInSubmissionOrderAndEveryChunkIsStored) {
@@ -28,19 +38,48 @@ TEST_F(ChunkPipelineTest, RefsComeBackInSubmissionOrderAndEveryChunkIsStored) {
   for (int i = 0; i < 300; i++) chunks.push_back(RandomBytes(1000 + 37 * i, i));
   // A budget of a few chunks forces Submit to wait for the workers.
   ChunkPipeline pipeline(repo->get(), 4, 8192);
-  for (const std::string& c : chunks) pipeline.Submit(AsBytes(c));
-  auto refs = pipeline.Finish();
-  ASSERT_TRUE(refs.ok()) << refs.status().ToString();
-  ASSERT_EQ(chunks.size(), refs->size());
+  Collect(&pipeline);
+  for (size_t i = 0; i < chunks.size(); i++) {
+    EXPECT_EQ(i, pipeline.Submit(AsBytes(chunks[i])));
+  }
+  EXPECT_GT(refs_.size(), 0u) << "refs are handed on while chunks are still submitted";
+  ASSERT_TRUE(pipeline.Finish().ok());
+  ASSERT_EQ(chunks.size(), refs_.size());
   ASSERT_TRUE((*repo)->Flush().ok());  // seal the open pack so its blobs can be read
   for (size_t i = 0; i < chunks.size(); i++) {
-    EXPECT_EQ(Sha256(AsBytes(chunks[i])), (*refs)[i].id) << i;
-    EXPECT_EQ(chunks[i].size(), (*refs)[i].raw_len) << i;
+    EXPECT_EQ(Sha256(AsBytes(chunks[i])), refs_[i].id) << i;
+    EXPECT_EQ(chunks[i].size(), refs_[i].raw_len) << i;
     Bytes back;
-    ASSERT_TRUE((*repo)->LoadBlob((*refs)[i].id, &back).ok()) << i;
+    ASSERT_TRUE((*repo)->LoadBlob(refs_[i].id, &back).ok()) << i;
     EXPECT_EQ(chunks[i], std::string(back.begin(), back.end())) << i;
   }
   EXPECT_EQ(300u, pipeline.chunks_new());
+}
+
+TEST_F(ChunkPipelineTest, KnownRefsKeepTheirPlaceAndDoNotPileUpBehindAnUnstoredChunk) {
+  auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
+  ASSERT_TRUE(repo.ok());
+  ChunkPipeline pipeline(repo->get(), 2);
+  Collect(&pipeline);
+  const std::string a = RandomBytes(5000, 1);
+  const ChunkRef known{Sha256(AsBytes("known")), 7};
+  // One chunk to store, then far more known refs than the window holds:
+  // Submit must hand them on as it goes (or wait), never hold them all.
+  pipeline.Submit(AsBytes(a));
+  const size_t n = 3 * ChunkPipeline::kMaxWindow;
+  size_t most_held = 0;
+  for (size_t i = 0; i < n; i++) {
+    pipeline.SubmitKnown(known);
+    most_held = std::max(most_held, i + 2 - refs_.size());
+  }
+  pipeline.Submit(AsBytes(a));
+  EXPECT_LE(most_held, ChunkPipeline::kMaxWindow + 1);
+  ASSERT_TRUE(pipeline.Finish().ok());
+  ASSERT_EQ(n + 2, refs_.size());
+  EXPECT_EQ(Sha256(AsBytes(a)), refs_.front().id);
+  EXPECT_EQ(Sha256(AsBytes(a)), refs_.back().id);
+  for (size_t i = 1; i <= n; i++) ASSERT_EQ(known, refs_[i]) << i;
+  EXPECT_EQ(1u, pipeline.chunks_new());
 }
 
 TEST_F(ChunkPipelineTest, DuplicatesAreStoredOnceAndBatchesAreIndependent) {
@@ -48,16 +87,16 @@ TEST_F(ChunkPipelineTest, DuplicatesAreStoredOnceAndBatchesAreIndependent) {
   ASSERT_TRUE(repo.ok());
   ChunkPipeline pipeline(repo->get(), 2);
   const std::string a = RandomBytes(5000, 1), b = RandomBytes(6000, 2);
+  Collect(&pipeline);
   for (int i = 0; i < 50; i++) pipeline.Submit(AsBytes(i % 2 ? a : b));
-  auto first = pipeline.Finish();
-  ASSERT_TRUE(first.ok());
-  EXPECT_EQ(50u, first->size());
+  ASSERT_TRUE(pipeline.Finish().ok());
+  EXPECT_EQ(50u, refs_.size());
   EXPECT_EQ(2u, pipeline.chunks_new());
-  pipeline.Submit(AsBytes(a));
-  auto second = pipeline.Finish();
-  ASSERT_TRUE(second.ok());
-  ASSERT_EQ(1u, second->size()) << "a new batch starts empty";
-  EXPECT_EQ(Sha256(AsBytes(a)), (*second)[0].id);
+  Collect(&pipeline);
+  EXPECT_EQ(0u, pipeline.Submit(AsBytes(a))) << "a new batch starts at slot 0";
+  ASSERT_TRUE(pipeline.Finish().ok());
+  ASSERT_EQ(1u, refs_.size());
+  EXPECT_EQ(Sha256(AsBytes(a)), refs_[0].id);
   EXPECT_EQ(2u, pipeline.chunks_new());
 }
 
@@ -65,10 +104,27 @@ TEST_F(ChunkPipelineTest, AStoreErrorIsReturnedByFinish) {
   auto repo = Repository::Open(Env::Default(), root_, OpenMode::kReadOnly);  // SaveBlob refuses
   ASSERT_TRUE(repo.ok());
   ChunkPipeline pipeline(repo->get(), 2);
+  Collect(&pipeline);
   for (int i = 0; i < 20; i++) pipeline.Submit(AsBytes(RandomBytes(3000, i)));
-  auto refs = pipeline.Finish();
-  EXPECT_FALSE(refs.ok());
+  EXPECT_FALSE(pipeline.Finish().ok());
   EXPECT_EQ(0u, pipeline.chunks_new());
+  EXPECT_TRUE(refs_.empty()) << "no ref of a failed batch goes on";
+}
+
+TEST_F(ChunkPipelineTest, ASinkErrorEndsTheBatchAndIsReturnedByFinish) {
+  auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
+  ASSERT_TRUE(repo.ok());
+  ChunkPipeline pipeline(repo->get(), 2);
+  size_t calls = 0;
+  pipeline.Start([&](size_t, const ChunkRef&) {
+    calls++;
+    return calls == 3 ? Status::IOError("list block", "disk full") : Status::OK();
+  });
+  for (int i = 0; i < 40; i++) pipeline.SubmitKnown(ChunkRef{Sha256(AsBytes(std::to_string(i))), 1});
+  Status st = pipeline.Finish();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(std::string::npos, st.ToString().find("disk full")) << st.ToString();
+  EXPECT_EQ(3u, calls) << "the sink is not called after its error";
 }
 
 }  // namespace
