@@ -121,7 +121,12 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
       }
     }
   } reaper{writer};
-  usleep(300 * 1000);     // let it get going
+  // Let it get going: its first commit, not a fixed time (a loaded machine
+  // took over 2 s to start python and commit once).
+  for (int waited_ms = 0; QuerySqlite(db_path, "SELECT count(*) FROM trades") == "0"; waited_ms += 50) {
+    ASSERT_LT(waited_ms, 60000) << "the writer never committed";
+    usleep(50 * 1000);
+  }
   check_interval_s_ = 0;  // every backup checks, under the writer
   std::vector<Hash256> snaps;
   std::vector<uint64_t> trades_seen;
