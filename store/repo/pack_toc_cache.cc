@@ -26,8 +26,17 @@ bool PackTocCache::Has(const Hash256& pack) const {
 
 void PackTocCache::Add(const Hash256& pack, const std::vector<PackEntry>& entries) {
   std::unique_lock<std::shared_mutex> l(mu_);
-  if (!seen_.insert(pack).second) return;
-  if (entries_.size() + entries.size() > max_entries_) return;
+  if (seen_.count(pack)) return;
+  if (entries_.size() + entries.size() > max_entries_ && entries.size() <= max_entries_) {
+    // Full: the tables held make room, all at once. A restore reads files
+    // in order, so the tables it still needs are the ones it loads next;
+    // one it needs again is read again when the index names its pack.
+    entries_.clear();
+    packs_.clear();
+    seen_.clear();
+  }
+  seen_.insert(pack);
+  if (entries.size() > max_entries_) return;  // never fits: counted as handled
   const uint32_t p = static_cast<uint32_t>(packs_.size());
   packs_.push_back(pack);
   for (const PackEntry& pe : entries)

@@ -113,6 +113,12 @@ class Repository {
   // Fills a shallow node's `chunks` from its blocks and checks them against
   // its chunk count, size and content id. No-op for other nodes.
   Status ExpandChunkList(Node* node);
+  // Appends the refs of `node`'s chunk-list blocks [first, first + count)
+  // to *out, each block checked against its id: for reading a long list in
+  // pieces (the caller checks count, size and content id at the end).
+  // `scratch` (may be null) is reused for the raw blocks.
+  Status LoadChunkListBlocks(const Node& node, size_t first, size_t count, std::vector<ChunkRef>* out,
+                             std::vector<Bytes>* scratch = nullptr);
   // True when every chunk that `snapshot` references is certainly still in
   // the index (no pack was removed since it was committed; see the "R" and
   // "s" keys in docs/format.md). False means "unknown": check each chunk.
@@ -208,8 +214,8 @@ class Repository {
   std::map<Hash256, std::shared_ptr<PackReader>> open_packs_;
 
   // Locations for LoadBlobs of many blobs (store/repo/pack_toc_cache.h);
-  // 1M entries is ~80 MB, four times the 1 GiB set's chunks.
-  PackTocCache tocs_{1u << 20};
+  // 256k entries is ~16 MB, about the 1 GiB set's chunks.
+  PackTocCache tocs_{1u << 18};
 };
 
 }  // namespace qm

@@ -60,15 +60,26 @@ TEST(PackTocCacheTest, ABlobInTwoPacksKeepsTheFirstLocation) {
   EXPECT_EQ(loc->offset, 108u);
 }
 
-// Full: a table that would pass max_entries is not added (lookups then go
-// to the index), but the pack counts as handled so it is not re-read.
-TEST(PackTocCacheTest, ATableBeyondTheLimitIsNotAddedButNotRetried) {
+// Full: the tables held make room for the new one (memory stays bounded
+// whatever the size of the restore), and a dropped pack is loaded again
+// when asked. A table larger than the limit is never held, but counts as
+// handled so it is not re-read.
+TEST(PackTocCacheTest, WhenFullTheTablesHeldMakeRoomForTheNextOne) {
   PackTocCache cache(15);
   cache.Add(Id("p1"), Toc("a", 10, 8));
   cache.Add(Id("p2"), Toc("b", 10, 8));
+  EXPECT_FALSE(cache.Find(Id("a9")).has_value());
+  EXPECT_FALSE(cache.Has(Id("p1"))) << "dropped: read again when its pack is named";
+  EXPECT_TRUE(cache.Find(Id("b0")).has_value());
+  EXPECT_TRUE(cache.Find(Id("b9")).has_value());
+  cache.Add(Id("p1"), Toc("a", 10, 8));
   EXPECT_TRUE(cache.Find(Id("a9")).has_value());
   EXPECT_FALSE(cache.Find(Id("b0")).has_value());
-  EXPECT_TRUE(cache.Has(Id("p2")));
+
+  cache.Add(Id("huge"), Toc("h", 16, 8));
+  EXPECT_TRUE(cache.Has(Id("huge")));
+  EXPECT_FALSE(cache.Find(Id("h0")).has_value());
+  EXPECT_TRUE(cache.Find(Id("a9")).has_value()) << "a table that never fits drops nothing";
 }
 
 }  // namespace
