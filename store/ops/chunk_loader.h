@@ -7,11 +7,18 @@
 // the reader, at most kTasksAhead beyond the one being read, so memory stays
 // bounded (~kTasksAhead x kTaskBytes) however large the file.
 //
+// A list held in chunk-list blocks is read in pieces as the tasks need it
+// (kBlocksPerPlan blocks at a time, by whichever worker runs out of tasks),
+// never whole: a 1 GiB database's list is ~223k refs (9 MB). The refs come
+// out with their chunks; the caller checks what only the whole list can
+// prove (its count, size and content id) once it has read them all.
+//
 // Thread-safety: Next() is called by one thread. The destructor stops the
 // workers and waits for them.
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -28,39 +35,50 @@ class ChunkLoader {
   static constexpr size_t kTaskChunks = 256;
   static constexpr uint64_t kTaskBytes = 2u << 20;
   static constexpr size_t kTasksAhead = 8;
+  static constexpr size_t kBlocksPerPlan = 256;  // ~2.5k refs, ~90 KB
 
-  // `chunks` must outlive the loader. Loading starts at once on `threads`
-  // workers (at least one).
-  ChunkLoader(Repository* repo, const std::vector<ChunkRef>& chunks, unsigned threads);
+  // `node` (a file: inline chunks or list blocks) must outlive the loader.
+  // Loading starts at once on `threads` workers (at least one).
+  ChunkLoader(Repository* repo, const Node& node, unsigned threads);
   ~ChunkLoader();
   ChunkLoader(const ChunkLoader&) = delete;
   ChunkLoader& operator=(const ChunkLoader&) = delete;
 
   // The next run of chunks in file order, one after another in *data, with
-  // each chunk's size in *sizes (as its pack recorded it; the caller checks
-  // them against its manifest), starting at chunk *first; false once every
-  // chunk has been handed out. The first error of a task is returned for
-  // that task; do not call again after an error.
-  Result<bool> Next(Bytes* data, std::vector<uint32_t>* sizes, size_t* first);
+  // each chunk's size in *sizes (as its pack recorded it) and its ref from
+  // the list in *refs (the caller checks the sizes against them); false once
+  // every chunk has been handed out. The first error of a task (or of
+  // reading the list) is returned in its place; do not call again after an
+  // error.
+  Result<bool> Next(Bytes* data, std::vector<uint32_t>* sizes, std::vector<ChunkRef>* refs);
 
  private:
   struct Task {
-    size_t begin = 0, end = 0;
+    std::vector<ChunkRef> refs;
     Bytes data;
     std::vector<uint32_t> sizes;
     Status status;
     bool done = false;
   };
+  // Cuts tasks from the next refs of the list (inline, or the next blocks)
+  // and appends them. Called by one worker at a time (planning_), without
+  // the lock held while blocks are loaded.
+  void Plan(std::unique_lock<std::mutex>& l);
   void Work();
 
   Repository* repo_;
-  const std::vector<ChunkRef>& chunks_;
-  std::vector<Task> tasks_;
+  const Node& node_;
+  size_t next_inline_ = 0;       // next chunk of node_.chunks to plan (guarded by planning_)
+  size_t next_block_ = 0;        // next list block to plan (guarded by planning_)
+  std::vector<ChunkRef> carry_;  // refs read but not yet in a task (guarded by planning_)
   std::mutex mu_;
   std::condition_variable cv_;
-  size_t next_to_load_ = 0;  // guarded by mu_
-  size_t next_to_read_ = 0;  // guarded by mu_
-  bool stop_ = false;        // guarded by mu_
+  std::deque<Task> tasks_;   // tasks [read_, read_ + size): guarded by mu_
+  size_t read_ = 0;          // tasks handed out (popped)
+  size_t next_to_load_ = 0;  // absolute index of the next task to load
+  bool planning_ = false;
+  bool planned_all_ = false;
+  bool stop_ = false;
   std::vector<std::thread> workers_;
 };
 

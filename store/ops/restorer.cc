@@ -140,25 +140,28 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
   // Shared with the finishing thread, which alone closes it.
   std::shared_ptr<WritableFile> f(std::move(file).value());
   Status s;
-  uint64_t written = 0, synced_to = 0;
+  uint64_t written = 0, synced_to = 0, chunks = 0;
+  ContentIdHasher content;
   // Chunks are loaded (located, read, decompressed, SHA-256 checked) on
   // every core, a few MiB ahead of this thread, which appends each run of
   // them as it lies (store/ops/chunk_loader.h).
   {
-    ChunkLoader loader(repo_, node.chunks, std::max(1u, std::thread::hardware_concurrency()));
+    ChunkLoader loader(repo_, node, std::max(1u, std::thread::hardware_concurrency()));
     Bytes data;
     std::vector<uint32_t> sizes;
-    size_t first = 0;
+    std::vector<ChunkRef> refs;
     while (s.ok()) {
-      auto more = loader.Next(&data, &sizes, &first);
+      auto more = loader.Next(&data, &sizes, &refs);
       if (!more.ok()) s = more.status();
       if (!s.ok() || !*more) break;
       for (size_t k = 0; k < sizes.size(); k++) {
-        if (sizes[k] != node.chunks[first + k].raw_len) {
-          s = Status::Corruption("chunk " + node.chunks[first + k].id.ShortHex(), "size differs from the manifest");
+        if (sizes[k] != refs[k].raw_len) {
+          s = Status::Corruption("chunk " + refs[k].id.ShortHex(), "size differs from the manifest");
           break;
         }
+        content.Add(refs[k]);
       }
+      chunks += sizes.size();
       if (s.ok()) s = f->Append(data);
       written += data.size();
       // The disk's part of the final fsync (~0.5 s for 870 MiB here, even
@@ -170,7 +173,10 @@ Status Restorer::RestoreFile(const Node& node, const std::string& path, const st
       }
     }
   }
-  if (s.ok() && (written != node.size || ContentIdOf(node.chunks) != node.content_id)) {
+  // What only the whole list proves, checked before the file takes its
+  // name: a list read in pieces is never held whole.
+  const uint64_t expected_chunks = node.list_blocks.empty() ? node.chunks.size() : node.list_chunk_count;
+  if (s.ok() && (written != node.size || chunks != expected_chunks || content.Finish() != node.content_id)) {
     s = Status::Corruption("manifest entry does not match its chunks");
   }
   if (!s.ok()) {
@@ -255,7 +261,6 @@ Status Restorer::RestoreTree(const Hash256& tree_id, const std::string& dir, con
         if (opt_.select && !opt_.select(child_rel)) break;
         if (existing.ok() && existing->type == FileType::kDirectory)
           return Status::InvalidArgument("restore " + child_rel, "is a directory in the target");
-        QM_RETURN_IF_ERROR(repo_->ExpandChunkList(&node).WithContext("restore " + child_rel));
         QM_RETURN_IF_ERROR(RestoreFile(node, path, child_rel));
         ++*restored;
         break;

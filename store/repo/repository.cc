@@ -502,6 +502,18 @@ Result<std::unique_ptr<RandomAccessFile>> Repository::OpenCacheFile(const Hash25
   return file;
 }
 
+Status Repository::LoadChunkListBlocks(const Node& n, size_t first, size_t count, std::vector<ChunkRef>* out,
+                                       std::vector<Bytes>* scratch) {
+  const std::string ctx = "\"" + n.name + "\"";
+  if (first > n.list_blocks.size() || count > n.list_blocks.size() - first)
+    return Status::InvalidArgument(ctx, "chunk-list blocks out of range");
+  std::vector<Bytes> own;
+  std::vector<Bytes>& raw = scratch ? *scratch : own;
+  QM_RETURN_IF_ERROR(LoadBlobs(n.list_blocks.data() + first, count, &raw).WithContext(ctx + ", chunk list"));
+  for (const Bytes& block : raw) QM_RETURN_IF_ERROR(DecodeChunkList(block, out).WithContext(ctx));
+  return Status::OK();
+}
+
 Status Repository::ExpandChunkList(Node* n) {
   if (n->type != NodeType::kFile || n->list_blocks.empty() || !n->chunks.empty()) return Status::OK();
   const std::string ctx = "\"" + n->name + "\"";
@@ -520,9 +532,7 @@ Status Repository::ExpandChunkList(Node* n) {
     std::vector<Bytes> raw;
     for (size_t b; (b = next.fetch_add(1)) < batches;) {
       const size_t i = b * kBatch, count = std::min(kBatch, n->list_blocks.size() - i);
-      Status st = LoadBlobs(n->list_blocks.data() + i, count, &raw).WithContext(ctx + ", chunk list");
-      for (size_t k = 0; st.ok() && k < raw.size(); k++) st = DecodeChunkList(raw[k], &decoded[b]).WithContext(ctx);
-      errors[b] = st;
+      errors[b] = LoadChunkListBlocks(*n, i, count, &decoded[b], &raw);
     }
   };
   const size_t threads = std::min<size_t>(batches, std::max(1u, std::thread::hardware_concurrency()));

@@ -10,20 +10,14 @@
 #include <fstream>
 
 #include "core/cache_record.h"
+#include "tests/support/repo_fixture.h"
 #include "tests/support/test_util.h"
 
 namespace qm {
 namespace {
 
-class FingerprintFileTest : public ::testing::Test {
+class FingerprintFileTest : public WritableRepoTest {
  protected:
-  void SetUp() override {
-    root_ = dir_.path() + "/repo";
-    ASSERT_TRUE(Repository::Init(Env::Default(), root_, RepoConfig{}).ok());
-    auto r = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
-    ASSERT_TRUE(r.ok());
-    repo_ = std::move(r).value();
-  }
   static PageFingerprints Capture(size_t n, int salt) {
     PageFingerprints fp;
     fp.page_size = 4096;
@@ -53,9 +47,6 @@ class FingerprintFileTest : public ::testing::Test {
     return FingerprintFileReader::Open(repo_.get(), key_, fp.content_id, fp.page_size, fp.chunks.size());
   }
 
-  TempDir dir_;
-  std::string root_;
-  std::unique_ptr<Repository> repo_;
   const Hash256 key_ = CacheKey({"page-fingerprints", "/src", "data/quantmesh.db"});
 };
 

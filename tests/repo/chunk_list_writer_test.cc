@@ -7,6 +7,7 @@
 
 #include "core/chunk_list.h"
 #include "store/repo/repository.h"
+#include "tests/support/repo_fixture.h"
 #include "tests/support/test_util.h"
 
 namespace qm {
@@ -19,15 +20,8 @@ std::vector<ChunkRef> Refs(size_t n, int salt) {
   return v;
 }
 
-class ChunkListWriterTest : public ::testing::Test {
+class ChunkListWriterTest : public WritableRepoTest {
  protected:
-  void SetUp() override {
-    root_ = dir_.path() + "/repo";
-    ASSERT_TRUE(Repository::Init(Env::Default(), root_, RepoConfig{}).ok());
-    auto r = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
-    ASSERT_TRUE(r.ok());
-    repo_ = std::move(r).value();
-  }
   // What the whole-list path gives: the blocks of SplitChunkList.
   static std::vector<Hash256> ExpectedBlocks(const std::vector<ChunkRef>& refs) {
     std::vector<Hash256> ids;
@@ -44,9 +38,6 @@ class ChunkListWriterTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.ToString();
     return n.chunks;
   }
-  TempDir dir_;
-  std::string root_;
-  std::unique_ptr<Repository> repo_;
 };
 
 TEST_F(ChunkListWriterTest, RefByRefGivesTheWholeListSplitInlineOrInTheSameBlocks) {

@@ -1,0 +1,124 @@
+// ChunkLoader: a file's chunks come out in order with their refs, whether
+// its list is inline or in chunk-list blocks read piece by piece; a lost
+// block is an error, not a hang; and a restore refuses a list that is not
+// the file's (count or content id), which only the whole list can show.
+#include "store/ops/chunk_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/chunk_list.h"
+#include "store/ops/restorer.h"
+#include "store/repo/chunk_list_writer.h"
+#include "tests/support/repo_fixture.h"
+#include "tests/support/test_util.h"
+
+namespace qm {
+namespace {
+
+class ChunkLoaderTest : public WritableRepoTest {
+ protected:
+  // Stores `n` chunks of varying sizes and returns the file's node (its
+  // list in blocks beyond kChunkListInlineMax) and, in *content, its bytes.
+  Node StoreFile(size_t n, std::string* content) {
+    Node node;
+    node.name = "f";
+    node.type = NodeType::kFile;
+    ChunkListWriter list(repo_.get(), nullptr, nullptr);
+    for (size_t i = 0; i < n; i++) {
+      const std::string c = RandomBytes(100 + (i * 37) % 3000, i);
+      const Hash256 id = Sha256(AsBytes(c));
+      EXPECT_TRUE(repo_->SaveBlob(BlobType::kData, id, AsBytes(c)).ok());
+      EXPECT_TRUE(list.Add({id, static_cast<uint32_t>(c.size())}).ok());
+      *content += c;
+    }
+    EXPECT_TRUE(list.Finish(&node).ok());
+    node.size = content->size();
+    EXPECT_TRUE(repo_->Flush().ok());
+    return node;
+  }
+  // Everything the loader hands out, checking the refs as a restore does.
+  Result<std::string> ReadAll(const Node& node, unsigned threads, size_t* count) {
+    ChunkLoader loader(repo_.get(), node, threads);
+    std::string out;
+    Bytes data;
+    std::vector<uint32_t> sizes;
+    std::vector<ChunkRef> refs;
+    *count = 0;
+    ContentIdHasher content;
+    while (true) {
+      QM_ASSIGN_OR_RETURN(bool more, loader.Next(&data, &sizes, &refs));
+      if (!more) break;
+      EXPECT_EQ(sizes.size(), refs.size());
+      for (size_t k = 0; k < sizes.size() && k < refs.size(); k++) {
+        EXPECT_EQ(refs[k].raw_len, sizes[k]);
+        content.Add(refs[k]);
+      }
+      *count += refs.size();
+      out.append(data.begin(), data.end());
+    }
+    EXPECT_EQ(node.content_id, content.Finish());
+    return out;
+  }
+};
+
+TEST_F(ChunkLoaderTest, ChunksComeOutInOrderWithTheirRefsInlineOrFromBlocks) {
+  for (size_t n : {size_t{0}, size_t{10}, size_t{6000}}) {
+    SCOPED_TRACE(n);
+    std::string content;
+    const Node node = StoreFile(n, &content);
+    EXPECT_EQ(n > kChunkListInlineMax, !node.list_blocks.empty());
+    for (unsigned threads : {1u, 3u}) {
+      size_t count = 0;
+      auto got = ReadAll(node, threads, &count);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_EQ(n, count);
+      EXPECT_TRUE(content == *got) << "the file's bytes, in order";
+    }
+  }
+}
+
+TEST_F(ChunkLoaderTest, AListBlockThatCannotBeReadIsAnErrorInItsPlace) {
+  std::string content;
+  Node node = StoreFile(6000, &content);
+  ASSERT_GT(node.list_blocks.size(), ChunkLoader::kBlocksPerPlan + 1);
+  node.list_blocks[ChunkLoader::kBlocksPerPlan + 1] = Sha256(AsBytes("no such block"));
+  size_t count = 0;
+  auto got = ReadAll(node, 2, &count);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(std::string::npos, got.status().ToString().find("chunk list")) << got.status().ToString();
+  EXPECT_GT(count, 0u) << "what came before the lost block was handed out";
+}
+
+TEST_F(ChunkLoaderTest, ARestoreRefusesAListThatIsNotTheFilesAndLeavesNoFile) {
+  std::string content;
+  const Node good = StoreFile(3000, &content);
+  for (int damage = 0; damage < 2; damage++) {
+    SCOPED_TRACE(damage == 0 ? "content id" : "chunk count");
+    Node node = good;
+    if (damage == 0) node.content_id = Sha256(AsBytes("another file"));
+    if (damage == 1) node.list_chunk_count++;
+    Tree tree;
+    tree.nodes.push_back(node);
+    const Bytes enc = EncodeTree(tree);
+    const Hash256 tid = Sha256(enc);
+    ASSERT_TRUE(repo_->SaveBlob(BlobType::kTree, tid, enc).ok());
+    SnapshotRecord rec;
+    rec.time_unix = 1000 + damage;
+    rec.hostname = "h";
+    rec.source = "/src";
+    rec.root_tree = tid;
+    auto id = repo_->CommitSnapshot(rec);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    const std::string target = dir_.path() + "/out" + std::to_string(damage);
+    std::filesystem::create_directories(target);
+    auto r = Restore(repo_.get(), Snapshot{*id, rec}, RestoreOptions(target), nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(std::string::npos, r.status().ToString().find("does not match its chunks")) << r.status().ToString();
+    EXPECT_TRUE(std::filesystem::is_empty(target)) << "no file, not even a temporary";
+  }
+}
+
+}  // namespace
+}  // namespace qm
