@@ -201,7 +201,6 @@ class Exporter {
           break;
         }
         case NodeType::kFile: {
-          QM_RETURN_IF_ERROR(repo_->ExpandChunkList(&node).WithContext("export " + child));
           e.type = TarType::kFile;
           e.size = node.size;
           QM_ASSIGN_OR_RETURN(Bytes h, EncodeTarHeader(e));

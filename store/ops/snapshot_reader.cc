@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/path.h"
+#include "store/ops/chunk_loader.h"
 
 namespace qm {
 
@@ -52,56 +53,45 @@ Status WalkTree(Repository* repo, const Hash256& tree_id, const std::string& pre
   return Status::OK();
 }
 
-Status ReadFileContent(Repository* repo, const Node& file_in, const std::function<Status(ByteView)>& sink) {
-  if (file_in.type != NodeType::kFile) return Status::InvalidArgument(file_in.name, "not a regular file");
-  Node file = file_in;
-  QM_RETURN_IF_ERROR(repo->ExpandChunkList(&file));
-  if (ContentIdOf(file.chunks) != file.content_id)
-    return Status::Corruption(file.name, "chunk list does not match the file's content id");
-  uint64_t total = 0;
-  for (const ChunkRef& c : file.chunks) total += c.raw_len;
-  if (total != file.size) return Status::Corruption(file.name, "chunk sizes do not add up to the file's size");
-
-  struct Window {
-    size_t end = 0;
-    std::vector<Bytes> chunks;
-    Status status;
-    std::thread loader;
-  };
-  auto start = [&](size_t begin) {
-    auto w = std::make_unique<Window>();
-    size_t end = begin;
-    uint64_t bytes = 0;
-    while (end < file.chunks.size() && end - begin < 1024 && bytes < (8u << 20)) bytes += file.chunks[end++].raw_len;
-    w->end = end;
-    Window* raw = w.get();
-    raw->loader = std::thread([repo, raw, &file, begin, end] {
-      std::vector<Hash256> ids;
-      for (size_t i = begin; i < end; i++) ids.push_back(file.chunks[i].id);
-      raw->status = repo->LoadBlobs(ids.data(), ids.size(), &raw->chunks);
-    });
-    return w;
-  };
-  Status s;
-  size_t index = 0;
-  std::unique_ptr<Window> cur = file.chunks.empty() ? nullptr : start(0);
-  while (cur) {
-    cur->loader.join();
-    std::unique_ptr<Window> next = s.ok() && cur->end < file.chunks.size() ? start(cur->end) : nullptr;
-    if (s.ok()) s = cur->status;
-    for (const Bytes& c : cur->chunks) {
-      if (!s.ok()) break;
-      if (c.size() != file.chunks[index].raw_len) s = Status::Corruption(file.name, "a chunk's size differs");
-      if (s.ok()) s = sink(c);
-      index++;
+Status ReadFileContent(Repository* repo, const Node& file, const std::function<Status(ByteView)>& sink) {
+  if (file.type != NodeType::kFile) return Status::InvalidArgument(file.name, "not a regular file");
+  // The list is read in pieces as the chunks load (ChunkLoader), so what
+  // only the whole list proves (count, size, content id) is known at the
+  // end: each run of chunks is handed over only once the next has loaded,
+  // and the last only after those checks.
+  ChunkLoader loader(repo, file, std::max(1u, std::thread::hardware_concurrency()));
+  ContentIdHasher content;
+  uint64_t chunks = 0, total = 0;
+  Bytes held, data;
+  std::vector<uint32_t> held_sizes, sizes;
+  std::vector<ChunkRef> refs;
+  auto hand_over = [&]() -> Status {
+    size_t at = 0;
+    for (uint32_t n : held_sizes) {
+      QM_RETURN_IF_ERROR(sink(ByteView(held.data() + at, n)));
+      at += n;
     }
-    if (!s.ok() && next) {
-      next->loader.join();  // never leave a loader running
-      next.reset();
+    held_sizes.clear();
+    return Status::OK();
+  };
+  while (true) {
+    QM_ASSIGN_OR_RETURN(bool more, loader.Next(&data, &sizes, &refs));
+    if (!more) break;
+    for (size_t k = 0; k < sizes.size(); k++) {
+      if (sizes[k] != refs[k].raw_len) return Status::Corruption(file.name, "a chunk's size differs");
+      content.Add(refs[k]);
+      total += sizes[k];
     }
-    cur = std::move(next);
+    chunks += sizes.size();
+    QM_RETURN_IF_ERROR(hand_over());
+    std::swap(held, data);
+    std::swap(held_sizes, sizes);
   }
-  return s;
+  const uint64_t expected = file.list_blocks.empty() ? file.chunks.size() : file.list_chunk_count;
+  if (chunks != expected || content.Finish() != file.content_id)
+    return Status::Corruption(file.name, "chunk list does not match the file's content id");
+  if (total != file.size) return Status::Corruption(file.name, "chunk sizes do not add up to the file's size");
+  return hand_over();
 }
 
 }  // namespace qm

@@ -41,10 +41,11 @@ Status WalkTree(Repository* repo, const Hash256& tree, const std::string& prefix
                 const std::function<Status(const std::string& path, const Node& node)>& visit);
 
 // Streams a file's bytes to `sink` in order, one chunk at a time, loading
-// chunks in windows of up to 8 MiB on a second thread while `sink` handles
-// the previous window. Loads the chunk list when `file` is shallow. The
-// chunk list is checked against the file's size and content id before the
-// first byte, and every chunk against its SHA-256 as it loads.
+// runs of chunks on every core (store/ops/chunk_loader.h) while `sink`
+// handles earlier ones. A shallow file's chunk list is read in pieces,
+// never whole. Every chunk is checked against its SHA-256 as it loads; the
+// list against the file's chunk count, size and content id before the last
+// run is handed over (a run is held until the next has loaded).
 Status ReadFileContent(Repository* repo, const Node& file, const std::function<Status(ByteView)>& sink);
 
 }  // namespace qm

@@ -10,6 +10,7 @@
 
 #include "core/chunk_list.h"
 #include "store/ops/restorer.h"
+#include "store/ops/snapshot_reader.h"
 #include "store/repo/chunk_list_writer.h"
 #include "tests/support/repo_fixture.h"
 #include "tests/support/test_util.h"
@@ -118,6 +119,33 @@ TEST_F(ChunkLoaderTest, ARestoreRefusesAListThatIsNotTheFilesAndLeavesNoFile) {
     EXPECT_NE(std::string::npos, r.status().ToString().find("does not match its chunks")) << r.status().ToString();
     EXPECT_TRUE(std::filesystem::is_empty(target)) << "no file, not even a temporary";
   }
+}
+
+// `cat`, `export` and the database inspector read through ReadFileContent:
+// the same streamed list, and a list that is not the file's is refused
+// before its last run reaches them.
+TEST_F(ChunkLoaderTest, ReadFileContentStreamsTheListAndWithholdsTheLastRunOfAListThatIsNotTheFiles) {
+  std::string content;
+  const Node good = StoreFile(6000, &content);
+  std::string got;
+  Status st = ReadFileContent(repo_.get(), good, [&](ByteView b) {
+    got.append(b.begin(), b.end());
+    return Status::OK();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(content == got);
+
+  Node bad = good;
+  bad.content_id = Sha256(AsBytes("another file"));
+  got.clear();
+  st = ReadFileContent(repo_.get(), bad, [&](ByteView b) {
+    got.append(b.begin(), b.end());
+    return Status::OK();
+  });
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(std::string::npos, st.ToString().find("content id")) << st.ToString();
+  EXPECT_LT(got.size(), content.size()) << "the last run is withheld";
+  EXPECT_TRUE(content.compare(0, got.size(), got) == 0) << "what was handed over is the file's beginning";
 }
 
 }  // namespace
