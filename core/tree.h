@@ -72,6 +72,12 @@ inline constexpr uint8_t kTreeFormatVersion = 2;
 Bytes EncodeTree(const Tree& tree);
 Result<Tree> DecodeTree(ByteView data);
 
+// How many chunks a file has, whether its list is inline or in blocks
+// (a shallow node's `chunks` is empty).
+inline uint64_t ChunkCountOf(const Node& n) {
+  return n.list_blocks.empty() ? n.chunks.size() : n.list_chunk_count;
+}
+
 // Identity of a file's content: SHA-256 over, for each chunk, its 32-byte
 // id and its raw_len as u32le. Equal content cut the same way gives the same
 // id, without a second pass over the data.

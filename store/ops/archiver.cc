@@ -470,7 +470,7 @@ Status Archiver::AddEntry(const std::string& rel, const FileInfo& info) {
   if (!stored) return Status::OK();
   totals_.files++;
   totals_.bytes_logical += node.size;
-  totals_.chunks_total += node.list_blocks.empty() ? node.chunks.size() : node.list_chunk_count;
+  totals_.chunks_total += ChunkCountOf(node);
   (*dir)->entries.emplace(name, std::move(node));
   return Status::OK();
 }
@@ -647,10 +647,9 @@ std::unique_ptr<FingerprintFileReader> Archiver::OpenParentFingerprints(const st
   auto prev = ParentNode(rel, &*db_parent_);
   if (!prev.ok() || !*prev || (*prev)->type != NodeType::kFile) return nullptr;
   const Node& p = **prev;
-  const uint64_t count = p.list_blocks.empty() ? p.chunks.size() : p.list_chunk_count;
   auto present = ChunksPresent(*db_parent_, p);
   if (!present.ok() || !*present) return nullptr;
-  auto reader = FingerprintFileReader::Open(repo_, FingerprintKey(rel), p.content_id, page_size, count);
+  auto reader = FingerprintFileReader::Open(repo_, FingerprintKey(rel), p.content_id, page_size, ChunkCountOf(p));
   // The new list's unchanged blocks are the parent's: known stored, no lookup.
   if (reader) stored_blocks_.insert(p.list_blocks.begin(), p.list_blocks.end());
   return reader;

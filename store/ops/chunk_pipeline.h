@@ -100,7 +100,6 @@ class ChunkPipeline {
   size_t window_base_ = 0;
   size_t submitted_ = 0;  // in this batch
   size_t completed_ = 0;  // in this batch
-  bool draining_ = false;
   size_t inflight_bytes_ = 0;
   const size_t max_inflight_bytes_;
   Status error_;

@@ -19,7 +19,6 @@ CacheFileWriter::~CacheFileWriter() {
 Status CacheFileWriter::FlushBuffer() {
   if (!error_.ok() || buf_.empty()) return error_;
   error_ = file_->Append(buf_);
-  written_ += buf_.size();
   buf_.clear();
   return error_;
 }
@@ -29,7 +28,6 @@ Status CacheFileWriter::Append(ByteView data) {
   if (buf_.size() + data.size() > kBufferBytes) QM_RETURN_IF_ERROR(FlushBuffer());
   if (data.size() >= kBufferBytes) {
     error_ = file_->Append(data);
-    written_ += data.size();
     return error_;
   }
   buf_.insert(buf_.end(), data.begin(), data.end());

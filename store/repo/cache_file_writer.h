@@ -29,7 +29,6 @@ class CacheFileWriter {
 
   // Buffered; an error is sticky (every later call returns it).
   Status Append(ByteView data);
-  uint64_t size() const { return written_ + buf_.size(); }
   // The bytes appended so far, for reading back before Commit() (the
   // writer may go on appending after).
   Result<std::unique_ptr<RandomAccessFile>> ReadBack();
@@ -43,7 +42,6 @@ class CacheFileWriter {
   const std::string path_;
   std::unique_ptr<WritableFile> file_;
   Bytes buf_;
-  uint64_t written_ = 0;
   Status error_;
   bool committed_ = false;
 };
