@@ -102,12 +102,25 @@ Result<bool> ChunkLoader::Next(Bytes* data, std::vector<uint32_t>* sizes, std::v
   std::unique_lock<std::mutex> l(mu_);
   cv_.wait(l,
            [&] { return (!tasks_.empty() && tasks_.front().done) || (tasks_.empty() && planned_all_ && !planning_); });
-  if (tasks_.empty()) return false;
+  if (tasks_.empty()) {
+    if (chunks_out_ != ChunkCountOf(node_) || bytes_out_ != node_.size || content_.Finish() != node_.content_id)
+      return Status::Corruption(node_.name,
+                                "manifest entry does not match its chunks (chunk count, size or content id)");
+    return false;
+  }
   Task& task = tasks_.front();
   if (!task.status.ok()) return task.status;
+  for (size_t k = 0; k < task.sizes.size(); k++) {
+    if (k >= task.refs.size() || task.sizes[k] != task.refs[k].raw_len)
+      return Status::Corruption("chunk " + (k < task.refs.size() ? task.refs[k].id.ShortHex() : std::string("?")),
+                                "size differs from the manifest");
+    content_.Add(task.refs[k]);
+    bytes_out_ += task.sizes[k];
+  }
+  chunks_out_ += task.sizes.size();
   *data = std::move(task.data);
   *sizes = std::move(task.sizes);
-  *refs = std::move(task.refs);
+  if (refs) *refs = std::move(task.refs);
   tasks_.pop_front();
   read_++;
   l.unlock();

@@ -9,9 +9,13 @@
 //
 // A list held in chunk-list blocks is read in pieces as the tasks need it
 // (kBlocksPerPlan blocks at a time, by whichever worker runs out of tasks),
-// never whole: a 1 GiB database's list is ~223k refs (9 MB). The refs come
-// out with their chunks; the caller checks what only the whole list can
-// prove (its count, size and content id) once it has read them all.
+// never whole: a 1 GiB database's list is ~223k refs (9 MB). Next() checks
+// each chunk's size against its ref as it hands it out, and what only the
+// whole list proves (its chunk count, the file's size, its content id) on
+// the call that finds no more: that call returns Corruption instead of
+// false, so a caller that acts only after it (a restore renaming its file,
+// a reader handing over its last run) never acts on a list that is not the
+// file's.
 //
 // Thread-safety: Next() is called by one thread. The destructor stops the
 // workers and waits for them.
@@ -45,12 +49,12 @@ class ChunkLoader {
   ChunkLoader& operator=(const ChunkLoader&) = delete;
 
   // The next run of chunks in file order, one after another in *data, with
-  // each chunk's size in *sizes (as its pack recorded it) and its ref from
-  // the list in *refs (the caller checks the sizes against them); false once
-  // every chunk has been handed out. The first error of a task (or of
-  // reading the list) is returned in its place; do not call again after an
-  // error.
-  Result<bool> Next(Bytes* data, std::vector<uint32_t>* sizes, std::vector<ChunkRef>* refs);
+  // each chunk's size in *sizes (as its pack recorded it, checked against
+  // the list) and, when `refs` is not null, their refs from the list; false
+  // once every chunk has been handed out and the whole list checked. The
+  // first error of a task, of reading the list, or of those checks is
+  // returned in its place; do not call again after an error.
+  Result<bool> Next(Bytes* data, std::vector<uint32_t>* sizes, std::vector<ChunkRef>* refs = nullptr);
 
  private:
   struct Task {
@@ -79,6 +83,10 @@ class ChunkLoader {
   bool planning_ = false;
   bool planned_all_ = false;
   bool stop_ = false;
+  // Next()'s own: what the refs handed out so far add up to.
+  ContentIdHasher content_;
+  uint64_t chunks_out_ = 0;
+  uint64_t bytes_out_ = 0;
   std::vector<std::thread> workers_;
 };
 
