@@ -1,12 +1,41 @@
 #include "store/ops/fingerprint_file.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace qm {
 namespace {
+
 // Entries per piece, for both passes of a reader and the writer's read-back:
 // ~64 KiB per read.
 constexpr uint64_t kPieceEntries = 1489;
+
+// Piece `piece` of a record's first `count` entries, into *out.
+Status ReadPiece(const RandomAccessFile& file, uint64_t piece, uint64_t count, Bytes* out) {
+  const uint64_t j = piece * kPieceEntries;
+  out->resize(std::min(kPieceEntries, count - j) * kPageFingerprintEntrySize);
+  return file.ReadAt(kPageFingerprintsHeaderSize + j * kPageFingerprintEntrySize, out->size(), out->data());
+}
+
+PageFingerprintEntry EntryOf(const Bytes& piece, uint64_t i) {
+  return DecodePageFingerprintEntry(ByteView(piece).subspan(i * kPageFingerprintEntrySize, kPageFingerprintEntrySize));
+}
+
+// Reads the first `count` entries piece by piece: `on_piece` sees each
+// piece's bytes, and the refs of the first `hash_refs` entries go to
+// *content in order.
+Status ReadEntries(const RandomAccessFile& file, uint64_t count, uint64_t hash_refs, ContentIdHasher* content,
+                   const std::function<void(ByteView)>& on_piece) {
+  Bytes piece;
+  for (uint64_t p = 0; p * kPieceEntries < count; p++) {
+    QM_RETURN_IF_ERROR(ReadPiece(file, p, count, &piece));
+    on_piece(piece);
+    const uint64_t j = p * kPieceEntries, n = piece.size() / kPageFingerprintEntrySize;
+    for (uint64_t i = 0; i < n && j + i < hash_refs; i++) content->Add(EntryOf(piece, i).ref);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::unique_ptr<FingerprintFileReader> FingerprintFileReader::Open(Repository* repo, const Hash256& key,
@@ -25,8 +54,7 @@ std::unique_ptr<FingerprintFileReader> FingerprintFileReader::Open(Repository* r
   auto t = DecodePageFingerprintsTrailer(trailer, size);
   if (!ps.ok() || *ps != page_size || !t.ok() || t->count != count || t->content_id != content_id) return nullptr;
   // Chunk 0's entry is the last one; the refs hash in file order, it first.
-  const uint64_t entries_at = kPageFingerprintsHeaderSize;
-  const uint64_t last_at = entries_at + (count - 1) * kPageFingerprintEntrySize;
+  const uint64_t last_at = kPageFingerprintsHeaderSize + (count - 1) * kPageFingerprintEntrySize;
   if (!file->ReadAt(last_at, last.size(), last.data()).ok()) return nullptr;
   const PageFingerprintEntry first = DecodePageFingerprintEntry(last);
 
@@ -35,18 +63,12 @@ std::unique_ptr<FingerprintFileReader> FingerprintFileReader::Open(Repository* r
   ContentIdHasher content;
   content.Add(first.ref);
   std::vector<uint64_t> piece_sums;
-  Bytes piece;
-  for (uint64_t j = 0; j < count; j += kPieceEntries) {
-    const uint64_t n = std::min(kPieceEntries, count - j);
-    piece.resize(n * kPageFingerprintEntrySize);
-    if (!file->ReadAt(entries_at + j * kPageFingerprintEntrySize, piece.size(), piece.data()).ok()) return nullptr;
+  // The last entry (chunk 0) is already in the content id.
+  Status read = ReadEntries(*file, count, count - 1, &content, [&](ByteView piece) {
     sum.Update(piece);
     piece_sums.push_back(Xxh3_64(piece));
-    for (uint64_t i = 0; i < n && j + i + 1 < count; i++)  // the last entry (chunk 0) is already in
-      content.Add(
-          DecodePageFingerprintEntry(ByteView(piece).subspan(i * kPageFingerprintEntrySize, kPageFingerprintEntrySize))
-              .ref);
-  }
+  });
+  if (!read.ok()) return nullptr;
   sum.Update(ByteView(trailer).first(trailer.size() - 8));
   if (sum.Digest() != t->checksum || content.Finish() != content_id) return nullptr;
   return std::unique_ptr<FingerprintFileReader>(
@@ -58,10 +80,7 @@ FingerprintFileReader::FingerprintFileReader(std::unique_ptr<RandomAccessFile> f
     : file_(std::move(file)), count_(count), first_(first), piece_sums_(std::move(piece_sums)) {}
 
 bool FingerprintFileReader::LoadPiece(uint64_t piece) {
-  const uint64_t j = piece * kPieceEntries;
-  piece_.resize(std::min(kPieceEntries, count_ - j) * kPageFingerprintEntrySize);
-  if (!file_->ReadAt(kPageFingerprintsHeaderSize + j * kPageFingerprintEntrySize, piece_.size(), piece_.data()).ok() ||
-      Xxh3_64(piece_) != piece_sums_[piece]) {
+  if (!ReadPiece(*file_, piece, count_, &piece_).ok() || Xxh3_64(piece_) != piece_sums_[piece]) {
     failed_ = true;  // not the bytes that were verified: never used
     return false;
   }
@@ -78,8 +97,7 @@ std::optional<PageFingerprintEntry> FingerprintFileReader::Get(uint64_t k) {
   next_++;
   const uint64_t j = k - 1;  // entry j holds chunk j + 1
   if (j / kPieceEntries != piece_index_ && !LoadPiece(j / kPieceEntries)) return std::nullopt;
-  return DecodePageFingerprintEntry(
-      ByteView(piece_).subspan((j % kPieceEntries) * kPageFingerprintEntrySize, kPageFingerprintEntrySize));
+  return EntryOf(piece_, j % kPieceEntries);
 }
 
 Result<std::unique_ptr<FingerprintFileWriter>> FingerprintFileWriter::Create(Repository* repo, const Hash256& key,
@@ -116,18 +134,8 @@ Result<Hash256> FingerprintFileWriter::Finish() {
   ContentIdHasher content;
   content.Add(first_->ref);
   Xxh3Hasher check;
-  Bytes piece;
-  const uint64_t at = kPageFingerprintsHeaderSize;
-  for (uint64_t j = 0; j < added_; j += kPieceEntries) {
-    const uint64_t n = std::min(kPieceEntries, added_ - j);
-    piece.resize(n * kPageFingerprintEntrySize);
-    QM_RETURN_IF_ERROR(back->ReadAt(at + j * kPageFingerprintEntrySize, piece.size(), piece.data()).WithContext(ctx));
-    check.Update(piece);
-    for (uint64_t i = 0; i < n; i++)
-      content.Add(
-          DecodePageFingerprintEntry(ByteView(piece).subspan(i * kPageFingerprintEntrySize, kPageFingerprintEntrySize))
-              .ref);
-  }
+  QM_RETURN_IF_ERROR(
+      ReadEntries(*back, added_, added_, &content, [&](ByteView piece) { check.Update(piece); }).WithContext(ctx));
   if (check.Digest() != entries_sum_.Digest())
     return Status::Corruption(ctx, "the refs read back differ from those written");
   const Hash256 content_id = content.Finish();
