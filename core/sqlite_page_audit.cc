@@ -52,38 +52,49 @@ Result<SqlitePageAudit> SqlitePageAudit::Start(ByteView header, uint64_t page_co
   a.usable_ = a.page_size_ - header[20];
   if (a.usable_ < 480) return Status::Corruption("page accounting", "reserved space leaves too little");
   if (Be32(header.data() + 52) != 0) return Status::NotSupported("page accounting", "auto-vacuum database");
-  if (page_count == 0 || page_count > 0xfffffffeull) return Status::Corruption("page accounting", "bad page count");
+  if (page_count == 0) return Status::Corruption("page accounting", "bad page count");
+  if (page_count >= (uint64_t{1} << 24))
+    return Status::NotSupported("page accounting", "database of 2^24 pages or more");
   a.pages_ = static_cast<uint32_t>(page_count);
   a.freelist_trunk_ = Be32(header.data() + 32);
   a.freelist_count_ = Be32(header.data() + 36);
-  a.first4_.assign(a.pages_ + 1, 0);
-  a.kind_.assign(a.pages_ + 1, 0);
-  a.seen_.assign(a.pages_ + 1, 0);
+  a.state_.assign(a.pages_ + 1, 0);
+  a.slot_.assign(a.pages_ + 1, 0);
+  // Every page but the roots and the freelist is one b-tree child or in an
+  // overflow chain, plus a count word per page that has references (interior
+  // pages, leaves with overflowing cells).
   a.refs_.reserve(a.pages_ + a.pages_ / 8);
   return a;
 }
 
 void SqlitePageAudit::AddPage(uint64_t page_no, ByteView page) {
-  if (page_no < 1 || page_no > pages_ || page.size() != page_size_ || seen_[page_no]) {
+  if (page_no < 1 || page_no > pages_ || page.size() != page_size_ || (state_[page_no] & kSeen)) {
     bad_input_ = true;
     return;
   }
   const uint32_t p = static_cast<uint32_t>(page_no);
-  seen_[p] = 1;
   added_++;
-  first4_[p] = Be32(page.data());
-  const size_t mark = refs_.size();
+  scratch_.clear();
   if (ParseBtreePage(p, page)) {
-    kind_[p] = page[p == 1 ? 100 : 0];
+    state_[p] = kSeen | page[p == 1 ? 100 : 0];
+    if (scratch_.empty()) {  // most leaves
+      slot_[p] = kNoRefs;
+    } else if (refs_.size() + scratch_.size() >= kNoRefs) {  // only a hostile file: give up, SQLite checks it
+      bad_input_ = true;
+    } else {
+      slot_[p] = static_cast<uint32_t>(refs_.size());
+      refs_.push_back(static_cast<uint32_t>(scratch_.size()));
+      refs_.insert(refs_.end(), scratch_.begin(), scratch_.end());
+    }
   } else {
-    refs_.resize(mark);  // what it appended before it gave up
-    kind_[p] = 0;
+    state_[p] = kSeen;
+    slot_[p] = Be32(page.data());
   }
 }
 
 // The references of a b-tree page (SQLite file format, "B-tree Pages" and
 // "Cell Payload Overflow Pages"). False when the page is not one or does not
-// parse; then nothing it appended counts.
+// parse; then nothing it appended to scratch_ counts.
 bool SqlitePageAudit::ParseBtreePage(uint32_t p, ByteView page) {
   const uint8_t* d = page.data();
   const uint32_t h = p == 1 ? 100 : 0;
@@ -95,7 +106,8 @@ bool SqlitePageAudit::ParseBtreePage(uint32_t p, ByteView page) {
   const uint32_t cells = Be16(d + h + 3);
   const uint32_t array_end = h + hdr + 2 * cells;
   if (array_end > usable_) return false;
-  if (interior) refs_.push_back({p, Be32(d + h + 8), 0});
+  auto child = [&](uint32_t to) { scratch_.push_back(to == kOverflow ? 0 : to); };
+  if (interior) child(Be32(d + h + 8));
   const uint32_t u = usable_;
   const bool index = type == 2 || type == 10;
   const uint32_t max_local = index ? (u - 12) * 64 / 255 - 23 : u - 35;
@@ -105,7 +117,7 @@ bool SqlitePageAudit::ParseBtreePage(uint32_t p, ByteView page) {
     if (pos < array_end || pos >= u) return false;
     if (interior) {
       if (pos + 4 > u) return false;
-      refs_.push_back({p, Be32(d + pos), 0});
+      child(Be32(d + pos));
       pos += 4;
       if (type == 5) continue;  // table interior cell: child and rowid only
     }
@@ -121,7 +133,7 @@ bool SqlitePageAudit::ParseBtreePage(uint32_t p, ByteView page) {
     const uint32_t local = surplus <= max_local ? surplus : min_local;
     if (pos + local + 4 > u) return false;
     const uint64_t chain = (payload - local + (u - 4) - 1) / (u - 4);
-    refs_.push_back({p, Be32(d + pos + local), static_cast<uint32_t>(chain)});
+    scratch_.insert(scratch_.end(), {kOverflow, Be32(d + pos + local), static_cast<uint32_t>(chain)});
   }
   return true;
 }
@@ -129,18 +141,12 @@ bool SqlitePageAudit::ParseBtreePage(uint32_t p, ByteView page) {
 Status SqlitePageAudit::Finish(const std::vector<uint32_t>& roots, const ReadPageFn& read_page) {
   if (bad_input_ || added_ != pages_)
     return Problem("saw " + std::to_string(added_) + " of " + std::to_string(pages_) + " pages, or a page twice");
-  std::stable_sort(refs_.begin(), refs_.end(), [](const Ref& a, const Ref& b) { return a.from < b.from; });
-  std::vector<uint32_t> start(static_cast<size_t>(pages_) + 2, 0);
-  for (const Ref& r : refs_) start[r.from + 1]++;
-  for (size_t i = 1; i < start.size(); i++) start[i] += start[i - 1];
-
-  std::vector<uint8_t> used(static_cast<size_t>(pages_) + 1, 0);
   const uint64_t lock_page = (uint64_t{1} << 30) / page_size_ + 1;  // holds SQLite's lock bytes; never used
-  if (lock_page <= pages_) used[lock_page] = 1;
+  if (lock_page <= pages_) state_[lock_page] |= kUsed;
   auto mark = [&](uint32_t q, const char* as) -> Status {
     if (q == 0 || q > pages_) return Problem("invalid page number " + std::to_string(q) + " (" + as + ")");
-    if (used[q]) return Problem("2nd reference to page " + std::to_string(q) + " (" + as + ")");
-    used[q] = 1;
+    if (state_[q] & kUsed) return Problem("2nd reference to page " + std::to_string(q) + " (" + as + ")");
+    state_[q] |= kUsed;
     return Status::OK();
   };
 
@@ -153,18 +159,28 @@ Status SqlitePageAudit::Finish(const std::vector<uint32_t>& roots, const ReadPag
     while (!stack.empty()) {
       const uint32_t q = stack.back();
       stack.pop_back();
-      if (kind_[q] == 0) return Problem("page " + std::to_string(q) + " is referenced as a b-tree page but is not one");
-      for (uint32_t k = start[q]; k < start[q + 1]; k++) {
-        const Ref& r = refs_[k];
-        if (r.overflow_pages == 0) {
-          QM_RETURN_IF_ERROR(mark(r.to, "child"));
-          stack.push_back(r.to);
+      if ((state_[q] & kTypeMask) == 0)
+        return Problem("page " + std::to_string(q) + " is referenced as a b-tree page but is not one");
+      if (slot_[q] == kNoRefs) continue;
+      const uint32_t* w = refs_.data() + slot_[q];
+      const uint32_t* const end = w + 1 + w[0];
+      for (w++; w < end; w++) {
+        if (*w != kOverflow) {
+          QM_RETURN_IF_ERROR(mark(*w, "child"));
+          stack.push_back(*w);
           continue;
         }
-        uint32_t o = r.to;
-        for (uint32_t n = 0; n < r.overflow_pages; n++) {
+        uint32_t o = w[1];
+        const uint32_t chain = w[2];
+        w += 2;
+        for (uint32_t n = 0; n < chain; n++) {
           QM_RETURN_IF_ERROR(mark(o, "overflow"));
-          if (n + 1 < r.overflow_pages) o = first4_[o];
+          if (n + 1 == chain) break;
+          // A page that parsed as a b-tree page starts with its type byte:
+          // as a next pointer that is 2^24 or more, past the last page.
+          if (state_[o] & kTypeMask)
+            return Problem("overflow page " + std::to_string(o) + " points past the last page");
+          o = slot_[o];
         }
       }
     }
@@ -190,7 +206,7 @@ Status SqlitePageAudit::Finish(const std::vector<uint32_t>& roots, const ReadPag
   }
 
   for (uint32_t q = 1; q <= pages_; q++)
-    if (!used[q]) return Problem("page " + std::to_string(q) + " is never used");
+    if (!(state_[q] & kUsed)) return Problem("page " + std::to_string(q) + " is never used");
   return Status::OK();
 }
 

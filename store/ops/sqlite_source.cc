@@ -523,7 +523,7 @@ bool SqliteSource::PrepareSplitCheck() {
   // the change counter, which WAL commits do not bump.
   if (info_.wal || !m.have_header || info_.page_count < SplitCheckMinPages()) return false;
   auto audit = SqlitePageAudit::Start(ByteView(m.header, sizeof(m.header)), info_.page_count);
-  if (!audit.ok()) return false;  // auto-vacuum (pointer maps): checked whole
+  if (!audit.ok()) return false;  // auto-vacuum (pointer maps), 2^24 pages or more: checked whole
   sqlite3_stmt* st = nullptr;
   std::vector<std::string> tables = {"sqlite_schema"};
   std::vector<uint32_t> roots;

@@ -155,6 +155,49 @@ TEST(SqlitePageAuditTest, AutoVacuumIsNotSupportedAndBadHeadersAreRefused) {
   EXPECT_FALSE(SqlitePageAudit::Start(AsBytes(header), 10).ok());
 }
 
+// Only a b-tree page's references are kept, and an overflow page's next
+// pointer stands in for its first four bytes; that holds below 2^24 pages,
+// so larger files are left to SQLite's full check.
+TEST(SqlitePageAuditTest, FilesOf2To24PagesOrMoreAreNotSupported) {
+  TempDir dir;
+  const std::string path = dir.path() + "/small.db";
+  MakeShapes(path, 4096);
+  const std::string header = ReadFileToString(path).substr(0, 100);
+  EXPECT_TRUE(SqlitePageAudit::Start(AsBytes(header), (uint64_t{1} << 24) - 1).ok());
+  EXPECT_EQ(Code::kNotSupported, SqlitePageAudit::Start(AsBytes(header), uint64_t{1} << 24).status().code());
+}
+
+// An overflow page in the middle of a chain that parses as an empty b-tree
+// leaf: its next pointer (the type byte first) is past the last page. SQLite's
+// check says so, and so must the audit, which keeps no first four bytes of a
+// page that parses as a b-tree page.
+TEST(SqlitePageAuditTest, AnOverflowPageThatParsesAsABtreePageBreaksItsChain) {
+  TempDir dir;
+  const std::string path = dir.path() + "/o.db";
+  MakeShapes(path, 4096);
+  std::string bytes = ReadFileToString(path);
+  uint32_t page = 0;
+  const std::string list = QuerySqlite(path, "SELECT group_concat(pageno) FROM dbstat WHERE pagetype='overflow'");
+  for (size_t i = 0; i < list.size() && page == 0;) {
+    size_t j = list.find(',', i);
+    if (j == std::string::npos) j = list.size();
+    const uint32_t p = static_cast<uint32_t>(std::stoul(list.substr(i, j - i)));
+    const size_t at = (size_t{p} - 1) * 4096;
+    if (bytes[at] == 0 && (bytes[at + 1] | bytes[at + 2] | bytes[at + 3]) != 0) page = p;  // has a next page
+    i = j + 1;
+  }
+  ASSERT_NE(0u, page) << "the shape has an overflow chain of two pages or more";
+  ASSERT_TRUE(Audit(path).ok());
+  const size_t at = (size_t{page} - 1) * 4096;
+  bytes[at] = 0x0d;  // a table leaf with no cells
+  for (int i = 1; i < 8; i++) bytes[at + i] = 0;
+  WriteStringToFile(path, bytes);
+  EXPECT_NE("ok", QuerySqlite(path, "PRAGMA quick_check"));
+  Status s = Audit(path);
+  EXPECT_EQ(Code::kCorruption, s.code()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("overflow page " + std::to_string(page))) << s.ToString();
+}
+
 // Pages the audit cannot parse (garbage where a b-tree page is referenced)
 // and pages it never saw make it fail rather than pass.
 TEST(SqlitePageAuditTest, UnparsableOrMissingPagesFailTheAudit) {
