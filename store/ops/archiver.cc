@@ -176,8 +176,11 @@ class Archiver {
   // The parent capture's fingerprints, when the cache holds them for
   // exactly that capture and its chunks are all still stored; otherwise
   // nullptr (every chunk is then hashed). A store error there means the
-  // same: the chunks are then hashed and looked up like new ones.
-  std::unique_ptr<FingerprintFileReader> OpenParentFingerprints(const std::string& rel, uint32_t page_size);
+  // same: the chunks are then hashed and looked up like new ones. With a
+  // record, the parent's chunk-list blocks are added to *known, viewed: the
+  // parent's tree (parent_trees_) outlives the capture.
+  std::unique_ptr<FingerprintFileReader> OpenParentFingerprints(const std::string& rel, uint32_t page_size,
+                                                                KnownBlocks* known);
 
   Repository* repo_;
   Env* env_;
@@ -204,10 +207,9 @@ class Archiver {
   std::set<Hash256> trusted_parents_;
   std::optional<Hash256> packs_stamp_;
   std::unordered_set<Hash256, Hash256Hasher> stored_trees_;
-  std::map<Hash256, ByteView> verified_trees_;                // cached trees that hashed to their id
-  std::vector<std::pair<Hash256, ByteView>> written_trees_;   // this snapshot's, for its cache file
-  std::deque<Bytes> encoded_trees_;                           // what written_trees_ views, when not cached
-  std::unordered_set<Hash256, Hash256Hasher> stored_blocks_;  // chunk-list blocks known to be stored
+  std::map<Hash256, ByteView> verified_trees_;               // cached trees that hashed to their id
+  std::vector<std::pair<Hash256, ByteView>> written_trees_;  // this snapshot's, for its cache file
+  std::deque<Bytes> encoded_trees_;                          // what written_trees_ views, when not cached
   Bytes buf_;
   std::map<std::string, OpenDatabase> databases_;  // by relative path
   std::set<std::string> failed_databases_;         // could not be opened: already reported
@@ -503,7 +505,7 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
   }
   // Refs go into the node's chunk list as they are stored: a large file's
   // list is never held whole.
-  ChunkListWriter list(repo_, &stored_blocks_, &totals_.bytes_added);
+  ChunkListWriter list(repo_, nullptr, &totals_.bytes_added);
   pipeline_.Start([&](size_t, const ChunkRef& ref) { return list.Add(ref); });
   const size_t max = chunker_.params().max_size;
   buf_.resize(std::max<size_t>(4 * max, 1 << 20));
@@ -642,7 +644,8 @@ Hash256 Archiver::FingerprintKey(const std::string& rel) const {
   return CacheKey({"page-fingerprints", SourceLabel(), rel});
 }
 
-std::unique_ptr<FingerprintFileReader> Archiver::OpenParentFingerprints(const std::string& rel, uint32_t page_size) {
+std::unique_ptr<FingerprintFileReader> Archiver::OpenParentFingerprints(const std::string& rel, uint32_t page_size,
+                                                                        KnownBlocks* known) {
   if (opt_.force_read || !db_parent_) return nullptr;
   auto prev = ParentNode(rel, &*db_parent_);
   if (!prev.ok() || !*prev || (*prev)->type != NodeType::kFile) return nullptr;
@@ -651,7 +654,7 @@ std::unique_ptr<FingerprintFileReader> Archiver::OpenParentFingerprints(const st
   if (!present.ok() || !*present) return nullptr;
   auto reader = FingerprintFileReader::Open(repo_, FingerprintKey(rel), p.content_id, page_size, ChunkCountOf(p));
   // The new list's unchanged blocks are the parent's: known stored, no lookup.
-  if (reader) stored_blocks_.insert(p.list_blocks.begin(), p.list_blocks.end());
+  if (reader) known->Add(p.list_blocks);
   return reader;
 }
 
@@ -703,10 +706,11 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   // position reuse its ref: no SHA-256, lookup or zstd for unchanged pages.
   // The parent's record is read, and the new one written, as the chunks go
   // by: nothing here holds a list that grows with the database.
-  std::unique_ptr<FingerprintFileReader> parent = OpenParentFingerprints(rel, info.page_size);
+  KnownBlocks parent_blocks;
+  std::unique_ptr<FingerprintFileReader> parent = OpenParentFingerprints(rel, info.page_size, &parent_blocks);
   auto fp_out = FingerprintFileWriter::Create(repo_, FingerprintKey(rel), info.page_size);
   if (!fp_out.ok()) return fp_out.status().WithContext("store " + rel);
-  ChunkListWriter list(repo_, &stored_blocks_, &totals_.bytes_added);
+  ChunkListWriter list(repo_, &parent_blocks, &totals_.bytes_added);
   list.DeferFirst();                  // page 1 comes last from the stream but is the file's first chunk
   std::deque<uint64_t> fingerprints;  // of the submitted chunks not yet stored
   std::optional<size_t> first_slot;
@@ -837,7 +841,7 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir, const std::string& rel) {
     // Long chunk lists go into shared blocks: an hour's change rewrites only
     // the blocks around it, not a whole database's list.
     if (node.type == NodeType::kFile && node.list_blocks.empty() && node.chunks.size() > kChunkListInlineMax) {
-      ChunkListWriter list(repo_, &stored_blocks_, &totals_.bytes_added);
+      ChunkListWriter list(repo_, nullptr, &totals_.bytes_added);
       for (const ChunkRef& ref : node.chunks) QM_RETURN_IF_ERROR(list.Add(ref));
       QM_RETURN_IF_ERROR(list.Finish(&node));
     }

@@ -5,8 +5,7 @@
 
 namespace qm {
 
-ChunkListWriter::ChunkListWriter(Repository* repo, const std::unordered_set<Hash256, Hash256Hasher>* stored,
-                                 uint64_t* bytes_added)
+ChunkListWriter::ChunkListWriter(Repository* repo, const KnownBlocks* stored, uint64_t* bytes_added)
     : repo_(repo), stored_(stored), bytes_added_(bytes_added) {
   open_.reserve(kChunkListSplitMaxRefs);
 }
@@ -64,7 +63,7 @@ Status ChunkListWriter::SaveBlock(const std::vector<ChunkRef>& refs, size_t slot
   const Hash256 id = Sha256(enc);
   if (list_blocks_.size() <= slot) list_blocks_.resize(slot + 1);
   list_blocks_[slot] = id;
-  if (stored_ && stored_->count(id)) return Status::OK();
+  if (stored_ && stored_->Contains(id)) return Status::OK();
   QM_ASSIGN_OR_RETURN(Repository::SaveResult r, repo_->SaveBlob(BlobType::kList, id, enc));
   if (r.added && bytes_added_) *bytes_added_ += r.stored_bytes;
   return Status::OK();

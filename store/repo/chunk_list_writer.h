@@ -20,12 +20,12 @@
 
 #include <cstdint>
 #include <optional>
-#include <unordered_set>
 #include <vector>
 
 #include "core/hash.h"
 #include "core/result.h"
 #include "core/tree.h"
+#include "store/repo/known_blocks.h"
 
 namespace qm {
 
@@ -35,7 +35,7 @@ class ChunkListWriter {
  public:
   // `stored`: blocks known to be stored (not looked up again); may be null.
   // New stored bytes are added to *bytes_added.
-  ChunkListWriter(Repository* repo, const std::unordered_set<Hash256, Hash256Hasher>* stored, uint64_t* bytes_added);
+  ChunkListWriter(Repository* repo, const KnownBlocks* stored, uint64_t* bytes_added);
 
   // Before any Add(): the first ref will come through SetFirst().
   void DeferFirst();
@@ -55,7 +55,7 @@ class ChunkListWriter {
   Status SaveBlock(const std::vector<ChunkRef>& refs, size_t slot);
 
   Repository* repo_;
-  const std::unordered_set<Hash256, Hash256Hasher>* stored_;
+  const KnownBlocks* stored_;
   uint64_t* bytes_added_;
   bool defer_first_ = false;
   std::optional<ChunkRef> first_;

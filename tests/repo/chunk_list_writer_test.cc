@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/chunk_list.h"
+#include "store/repo/known_blocks.h"
 #include "store/repo/repository.h"
 #include "tests/support/repo_fixture.h"
 #include "tests/support/test_util.h"
@@ -110,7 +111,8 @@ TEST_F(ChunkListWriterTest, ADeferredFirstThatNeverCameIsAnError) {
 TEST_F(ChunkListWriterTest, BlocksKnownToBeStoredAreNotSavedAgain) {
   const auto refs = Refs(2000, 9);
   const auto ids = ExpectedBlocks(refs);
-  std::unordered_set<Hash256, Hash256Hasher> stored(ids.begin(), ids.end());
+  KnownBlocks stored;
+  stored.Add(ids);
   uint64_t added = 0;
   ChunkListWriter w(repo_.get(), &stored, &added);
   for (const ChunkRef& r : refs) ASSERT_TRUE(w.Add(r).ok());
@@ -121,6 +123,27 @@ TEST_F(ChunkListWriterTest, BlocksKnownToBeStoredAreNotSavedAgain) {
   auto has = repo_->HasBlob(ids[0]);
   ASSERT_TRUE(has.ok());
   EXPECT_FALSE(*has) << "taken as stored: not looked up or written";
+}
+
+// Ids from several lists, each viewed and sorted: every one added is known,
+// no other is (among them ids that share a first byte with a known one).
+TEST(KnownBlocksTest, KnowsExactlyTheIdsOfTheListsAdded) {
+  std::vector<Hash256> a, b, other;
+  for (int i = 0; i < 500; i++) {
+    Hash256 h = Sha256(AsBytes("block " + std::to_string(i)));
+    (i % 3 == 0 ? a : i % 3 == 1 ? b : other).push_back(h);
+    Hash256 near = h;
+    near.bytes[31] ^= 1;
+    other.push_back(near);
+  }
+  KnownBlocks known;
+  EXPECT_FALSE(known.Contains(a[0]));
+  known.Add(a);
+  known.Add(b);
+  known.Add(std::span<const Hash256>());
+  for (const Hash256& h : a) EXPECT_TRUE(known.Contains(h));
+  for (const Hash256& h : b) EXPECT_TRUE(known.Contains(h));
+  for (const Hash256& h : other) EXPECT_FALSE(known.Contains(h));
 }
 
 }  // namespace
