@@ -711,6 +711,7 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   auto fp_out = FingerprintFileWriter::Create(repo_, FingerprintKey(rel), info.page_size);
   if (!fp_out.ok()) return fp_out.status().WithContext("store " + rel);
   ChunkListWriter list(repo_, &parent_blocks, &totals_.bytes_added);
+  list.ExpectBlocks(parent_blocks.size() + parent_blocks.size() / 16);  // an hour adds few pages
   list.DeferFirst();                  // page 1 comes last from the stream but is the file's first chunk
   std::deque<uint64_t> fingerprints;  // of the submitted chunks not yet stored
   std::optional<size_t> first_slot;
@@ -854,6 +855,13 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir, const std::string& rel) {
     written_trees_.push_back(*same);
     return same->first;
   }
+  // Nothing asks for this directory's parent trees again: its children were
+  // written before it, and the captures that viewed their block ids are
+  // done. Freed before the encoding: for data/ they were one of four copies
+  // of quantmesh.db's block ids held at once (with the cache file, the new
+  // node and its encoding).
+  if (parent_) parent_trees_.erase(ParentTreeSlot(*parent_, rel));
+  if (db_parent_) parent_trees_.erase(ParentTreeSlot(*db_parent_, rel));
   Bytes& encoded = encoded_trees_.emplace_back(EncodeTree(tree));
   const Hash256 id = Sha256(encoded);
   if (!stored_trees_.count(id)) {

@@ -39,6 +39,10 @@ class ChunkListWriter {
 
   // Before any Add(): the first ref will come through SetFirst().
   void DeferFirst();
+  // A hint: the list will have about `n` blocks (its parent's count). The
+  // block ids are the one part of a list that is held whole; growing them
+  // by doubling held up to twice their size.
+  void ExpectBlocks(size_t n) { list_blocks_.reserve(n); }
   Status Add(const ChunkRef& ref);
   Status SetFirst(const ChunkRef& ref);
   // Sets node->chunks (short lists) or node->list_blocks and

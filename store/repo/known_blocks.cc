@@ -11,6 +11,7 @@ void KnownBlocks::Add(std::span<const Hash256> ids) {
   std::iota(run.order.begin(), run.order.end(), 0u);
   std::sort(run.order.begin(), run.order.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
   runs_.push_back(std::move(run));
+  size_ += ids.size();
 }
 
 bool KnownBlocks::Contains(const Hash256& id) const {

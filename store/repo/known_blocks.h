@@ -23,6 +23,8 @@ class KnownBlocks {
   // Adds every id of `ids`, viewed, not copied.
   void Add(std::span<const Hash256> ids);
   bool Contains(const Hash256& id) const;
+  // How many ids were added.
+  size_t size() const { return size_; }
 
  private:
   struct Run {
@@ -30,6 +32,7 @@ class KnownBlocks {
     std::vector<uint32_t> order;  // indexes of `ids`, by id
   };
   std::vector<Run> runs_;
+  size_t size_ = 0;
 };
 
 }  // namespace qm

@@ -141,6 +141,7 @@ TEST(KnownBlocksTest, KnowsExactlyTheIdsOfTheListsAdded) {
   known.Add(a);
   known.Add(b);
   known.Add(std::span<const Hash256>());
+  EXPECT_EQ(a.size() + b.size(), known.size());
   for (const Hash256& h : a) EXPECT_TRUE(known.Contains(h));
   for (const Hash256& h : b) EXPECT_TRUE(known.Contains(h));
   for (const Hash256& h : other) EXPECT_FALSE(known.Contains(h));
