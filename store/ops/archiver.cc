@@ -750,9 +750,18 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
       submitted++;
       return Status::OK();
     }
+    const bool cut = chunker.CutAfter(page, in_chunk + 1, page_no) || page_no == info.page_count;
+    if (cut && in_chunk == 0) {
+      // A chunk of one page (nearly all of them for pages of 4 KiB and
+      // more): hashed and submitted where it lies, not copied first. On the
+      // hourly run this loop is what holds the read transaction.
+      submit(page, submitted + (first_slot ? 0 : 1));
+      submitted++;
+      return Status::OK();
+    }
     cur.insert(cur.end(), page.begin(), page.end());
     in_chunk++;
-    if (chunker.CutAfter(page, in_chunk, page_no) || page_no == info.page_count) {
+    if (cut) {
       submit(cur, submitted + (first_slot ? 0 : 1));
       submitted++;
       cur.clear();
