@@ -741,13 +741,14 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   };
   // Page 1 comes last from the stream (SQLite writes it when its copy
   // commits) but is the file's first chunk.
-  size_t submitted = 0;
+  // It is chunk 0 whenever it comes; the others are numbered from 1 in the
+  // order they come.
+  size_t next_index = 1;
   Bytes cur;
   uint32_t in_chunk = 0;
   Status streamed = src.Stream([&](uint64_t page_no, ByteView page) -> Status {
     if (page_no == 1) {
       first_slot = submit(page, 0);
-      submitted++;
       return Status::OK();
     }
     const bool cut = chunker.CutAfter(page, in_chunk + 1, page_no) || page_no == info.page_count;
@@ -755,15 +756,13 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
       // A chunk of one page (nearly all of them for pages of 4 KiB and
       // more): hashed and submitted where it lies, not copied first. On the
       // hourly run this loop is what holds the read transaction.
-      submit(page, submitted + (first_slot ? 0 : 1));
-      submitted++;
+      submit(page, next_index++);
       return Status::OK();
     }
     cur.insert(cur.end(), page.begin(), page.end());
     in_chunk++;
     if (cut) {
-      submit(cur, submitted + (first_slot ? 0 : 1));
-      submitted++;
+      submit(cur, next_index++);
       cur.clear();
       in_chunk = 0;
     }
