@@ -21,6 +21,20 @@ command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 command -v aws >/dev/null 2>&1 || PACKAGES+=(awscli)
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+# On a freshly booted machine unattended-upgrades (or another apt) may hold
+# apt's locks for minutes: wait for them instead of failing the first run.
+# DPkg::Lock::Timeout covers dpkg's lock; `apt-get update` does not wait on
+# the lists lock, so it (and a failed download) is retried.
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
+retry() {
+  local i
+  for i in $(seq 1 30); do
+    "$@" && return 0
+    echo "install-deps: \"$*\" failed (apt busy or network down); retry $i of 30 in 10 s" >&2
+    sleep 10
+  done
+  "$@"
+}
+retry $SUDO apt-get "${APT_WAIT[@]}" update -qq
+retry $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 echo "install-deps: ${#PACKAGES[@]} packages present"
