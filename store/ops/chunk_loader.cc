@@ -67,6 +67,7 @@ void ChunkLoader::Plan(std::unique_lock<std::mutex>& l) {
 
 void ChunkLoader::Work() {
   std::vector<Hash256> ids;
+  Bytes read_buffer;  // this worker's, for every task it loads
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
     const auto ahead = [&] { return next_to_load_ < read_ + kTasksAhead; };
@@ -82,12 +83,16 @@ void ChunkLoader::Work() {
     }
     Task& task = tasks_[next_to_load_++ - read_];  // this worker's alone until done is set
     if (task.done) continue;                       // an error in the list: nothing to load
+    Bytes data;
+    if (!spare_.empty()) {
+      data = std::move(spare_.back());
+      spare_.pop_back();
+    }
     l.unlock();
     ids.clear();
     for (const ChunkRef& r : task.refs) ids.push_back(r.id);
-    Bytes data;
     std::vector<uint32_t> sizes;
-    Status s = repo_->LoadBlobsConcatenated(ids.data(), ids.size(), &data, &sizes);
+    Status s = repo_->LoadBlobsConcatenated(ids.data(), ids.size(), &data, &sizes, &read_buffer);
     l.lock();
     task.data = std::move(data);
     task.sizes = std::move(sizes);
@@ -118,7 +123,8 @@ Result<bool> ChunkLoader::Next(Bytes* data, std::vector<uint32_t>* sizes, std::v
     bytes_out_ += task.sizes[k];
   }
   chunks_out_ += task.sizes.size();
-  *data = std::move(task.data);
+  data->swap(task.data);
+  if (task.data.capacity() > 0 && spare_.size() < kTasksAhead) spare_.push_back(std::move(task.data));
   *sizes = std::move(task.sizes);
   if (refs) *refs = std::move(task.refs);
   tasks_.pop_front();

@@ -53,7 +53,8 @@ class ChunkLoader {
   // the list) and, when `refs` is not null, their refs from the list; false
   // once every chunk has been handed out and the whole list checked. The
   // first error of a task, of reading the list, or of those checks is
-  // returned in its place; do not call again after an error.
+  // returned in its place; do not call again after an error. *data's old
+  // buffer is kept for a later task.
   Result<bool> Next(Bytes* data, std::vector<uint32_t>* sizes, std::vector<ChunkRef>* refs = nullptr);
 
  private:
@@ -77,7 +78,11 @@ class ChunkLoader {
   std::vector<ChunkRef> carry_;  // refs read but not yet in a task (guarded by planning_)
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Task> tasks_;   // tasks [read_, read_ + size): guarded by mu_
+  std::deque<Task> tasks_;  // tasks [read_, read_ + size): guarded by mu_
+  // Buffers the reader gave back (guarded by mu_), for the next tasks'
+  // data: a new 2 MiB buffer per task came from glibc's heap once its mmap
+  // threshold had risen, and freed copies stayed resident.
+  std::vector<Bytes> spare_;
   size_t read_ = 0;          // tasks handed out (popped)
   size_t next_to_load_ = 0;  // absolute index of the next task to load
   bool planning_ = false;

@@ -98,7 +98,19 @@ size_t ChunkPipeline::SubmitKnown(const ChunkRef& ref) {
 void ChunkPipeline::PushBatchLocked() {
   if (batch_.lens.empty()) return;
   queue_.push_back(std::move(batch_));
-  batch_ = Task{};
+  batch_ = SpareTaskLocked();
+}
+
+// REQUIRES: mu_ held.
+ChunkPipeline::Task ChunkPipeline::SpareTaskLocked() {
+  if (spare_.empty()) {
+    Task t;
+    t.data.reserve(2 * kBatchBytes);  // a batch ends past kBatchBytes, by its last chunk
+    return t;
+  }
+  Task t = std::move(spare_.back());
+  spare_.pop_back();
+  return t;
 }
 
 Status ChunkPipeline::Finish() {
@@ -154,6 +166,12 @@ void ChunkPipeline::Work() {
       if (!error.ok() && error_.ok()) error_ = error;
       inflight_bytes_ -= task.data.size();
       completed_ += task.lens.size();
+      if (task.data.capacity() <= 2 * kBatchBytes) {  // not one that a large chunk grew
+        task.slots.clear();
+        task.data.clear();
+        task.lens.clear();
+        spare_.push_back(std::move(task));
+      }
     }
     done_cv_.notify_all();
   }

@@ -40,7 +40,7 @@ namespace qm {
 class ChunkPipeline {
  public:
   // threads = 0: one per core.
-  ChunkPipeline(Repository* repo, unsigned threads, size_t max_inflight_bytes = 32u << 20);
+  ChunkPipeline(Repository* repo, unsigned threads, size_t max_inflight_bytes = 8u << 20);
   ~ChunkPipeline();
   ChunkPipeline(const ChunkPipeline&) = delete;
   ChunkPipeline& operator=(const ChunkPipeline&) = delete;
@@ -80,6 +80,8 @@ class ChunkPipeline {
     std::vector<uint32_t> lens;  // their lengths
   };
   void PushBatchLocked();
+  // Takes a spent task's buffers for the next batch. REQUIRES: mu_ held.
+  Task SpareTaskLocked();
   // Hands the refs at the front of the window that are stored to the sink,
   // with the lock released around the calls. REQUIRES: l holds mu_.
   void DrainLocked(std::unique_lock<std::mutex>& l);
@@ -93,6 +95,13 @@ class ChunkPipeline {
   std::condition_variable done_cv_;  // a task finished
   std::deque<Task> queue_;
   Task batch_;  // being filled by Submit
+  // Spent tasks, emptied, with their capacity: a batch grew its buffer by
+  // doubling past 128 KiB every 256 KiB of data, and glibc, having raised
+  // its mmap threshold, served those from the heap, where the freed copies
+  // stayed resident. With large frees returned to the system, a new one
+  // per batch cost fresh pages instead. Tasks alive (queued, loading or
+  // spare) are bounded by the byte budget, as before.
+  std::vector<Task> spare_;
   Sink sink_;
   // Positions [window_base_, submitted_): stored refs not yet handed to the
   // sink, or nullopt while a worker has them.

@@ -26,11 +26,20 @@ namespace {
 constexpr size_t kWriteBufferSize = 1 << 20;
 }  // namespace
 
+// The buffer is allocated once, at its full size, and never grows: a
+// pack's buffer that grew by doubling was a fresh allocation (and fresh
+// pages) at every step, for every pack.
 Status PackWriter::Write(ByteView data) {
-  buffer_.insert(buffer_.end(), data.begin(), data.end());
   hasher_.Update(data);
   offset_ += data.size();
-  if (buffer_.size() >= kWriteBufferSize) return FlushBuffer();
+  if (buffer_.size() + data.size() > kWriteBufferSize) QM_RETURN_IF_ERROR(FlushBuffer());
+  if (data.size() >= kWriteBufferSize) {
+    Status s = file_->Append(data);
+    if (!s.ok()) failed_ = true;
+    return s;
+  }
+  if (buffer_.capacity() < kWriteBufferSize) buffer_.reserve(kWriteBufferSize);
+  buffer_.insert(buffer_.end(), data.begin(), data.end());
   return Status::OK();
 }
 
@@ -61,11 +70,8 @@ Result<SealedPack> PackWriter::Seal() {
   if (failed_) return Status::Aborted("pack writer", "used after a failure");
   if (!file_) return Status::InvalidArgument("pack writer", "nothing to seal");
   failed_ = true;  // whatever happens below, this writer is finished
-  Bytes footer = EncodePackFooter(entries_);
-  buffer_.insert(buffer_.end(), footer.begin(), footer.end());
-  hasher_.Update(footer);
-  offset_ += footer.size();
-  Status s = FlushBuffer();
+  Status s = Write(EncodePackFooter(entries_));
+  if (s.ok()) s = FlushBuffer();
   if (s.ok()) s = file_->Sync();
   if (s.ok()) s = file_->Close();
   if (!s.ok()) return s.WithContext("seal pack");

@@ -58,7 +58,8 @@ class PackWriter {
   std::vector<PackEntry> entries_;
   // Blobs are a few KiB each (one database page compressed); a write(2) per
   // blob under the repository's write lock serialised the workers. Writes go
-  // out in 1 MiB pieces; nothing is durable before Seal() anyway.
+  // out in pieces of up to 1 MiB (a larger blob goes out alone); nothing is
+  // durable before Seal() anyway.
   Bytes buffer_;
   bool failed_ = false;
 };

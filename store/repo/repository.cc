@@ -414,10 +414,9 @@ Status Repository::LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLoc
 }
 
 Status Repository::ReadBlobs(const std::vector<BlobLocation>& locs,
-                             const std::function<Status(size_t, PackReader&, ByteView)>& decode) {
+                             const std::function<Status(size_t, PackReader&, ByteView)>& decode, Bytes* span) {
   constexpr uint64_t kMaxSpan = 8u << 20, kMaxGap = 64u << 10;
   const size_t n = locs.size();
-  Bytes span;
   for (size_t i = 0; i < n;) {
     // [i, j): blobs of one pack in ascending offsets, close together.
     const uint64_t start = locs[i].offset;
@@ -429,10 +428,10 @@ Status Repository::ReadBlobs(const std::vector<BlobLocation>& locs,
       j++;
     }
     QM_ASSIGN_OR_RETURN(auto pack, OpenPack(locs[i].pack));
-    QM_RETURN_IF_ERROR(pack->ReadStored(start, static_cast<uint32_t>(end - start), &span)
+    QM_RETURN_IF_ERROR(pack->ReadStored(start, static_cast<uint32_t>(end - start), span)
                            .WithContext("pack " + locs[i].pack.ShortHex()));
     for (size_t k = i; k < j; k++) {
-      QM_RETURN_IF_ERROR(decode(k, *pack, ByteView(span.data() + (locs[k].offset - start), locs[k].stored_len)));
+      QM_RETURN_IF_ERROR(decode(k, *pack, ByteView(span->data() + (locs[k].offset - start), locs[k].stored_len)));
     }
     i = j;
   }
@@ -443,12 +442,17 @@ Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* o
   out->resize(n);
   std::vector<BlobLocation> locs;
   QM_RETURN_IF_ERROR(LocateBlobs(ids, n, &locs));
-  return ReadBlobs(locs, [&](size_t k, PackReader& pack, ByteView stored) {
-    return pack.DecodeBlob(ids[k], stored, locs[k].raw_len, locs[k].compression, &(*out)[k]);
-  });
+  Bytes span;
+  return ReadBlobs(
+      locs,
+      [&](size_t k, PackReader& pack, ByteView stored) {
+        return pack.DecodeBlob(ids[k], stored, locs[k].raw_len, locs[k].compression, &(*out)[k]);
+      },
+      &span);
 }
 
-Status Repository::LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* out, std::vector<uint32_t>* sizes) {
+Status Repository::LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* out, std::vector<uint32_t>* sizes,
+                                         Bytes* read_buffer) {
   std::vector<BlobLocation> locs;
   QM_RETURN_IF_ERROR(LocateBlobs(ids, n, &locs));
   std::vector<uint64_t> at(n);
@@ -461,9 +465,13 @@ Status Repository::LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* ou
   }
   if (total > (uint64_t{1} << 32)) return Status::InvalidArgument("blob batch too large");
   out->resize(total);
-  return ReadBlobs(locs, [&](size_t k, PackReader& pack, ByteView stored) {
-    return pack.DecodeBlobTo(ids[k], stored, locs[k].raw_len, locs[k].compression, out->data() + at[k]);
-  });
+  Bytes own;
+  return ReadBlobs(
+      locs,
+      [&](size_t k, PackReader& pack, ByteView stored) {
+        return pack.DecodeBlobTo(ids[k], stored, locs[k].raw_len, locs[k].compression, out->data() + at[k]);
+      },
+      read_buffer ? read_buffer : &own);
 }
 
 Result<Tree> Repository::LoadTreeShallow(const Hash256& id) {

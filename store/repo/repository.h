@@ -103,7 +103,11 @@ class Repository {
   Status LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* out);
   // The same, one after another into *out (replaced), with each blob's size
   // in *sizes: a restore writes them as they lie, without a buffer per blob.
-  Status LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* out, std::vector<uint32_t>* sizes);
+  // `read_buffer`, when given, holds the stored bytes between calls: a
+  // caller that loads run after run keeps one instead of allocating one
+  // per call. *out's capacity is reused too.
+  Status LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* out, std::vector<uint32_t>* sizes,
+                               Bytes* read_buffer = nullptr);
   // Loads a tree blob; files whose chunk list is in blocks come back with
   // `chunks` filled in and checked against their size and content id.
   Result<Tree> LoadTree(const Hash256& id);
@@ -182,9 +186,9 @@ class Repository {
   // Where each of ids[0, n) is: pack tables first for bulk reads, then the index.
   Status LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLocation>* locs);
   // Reads the blobs at `locs` in few large reads and hands each stored form
-  // to `decode` with its position.
+  // to `decode` with its position. `span` (any content) receives the reads.
   Status ReadBlobs(const std::vector<BlobLocation>& locs,
-                   const std::function<Status(size_t, PackReader&, ByteView)>& decode);
+                   const std::function<Status(size_t, PackReader&, ByteView)>& decode, Bytes* span);
   void Warn(const std::string& msg) const {
     if (warn_) warn_(msg);
   }

@@ -56,6 +56,41 @@ TEST_F(ChunkPipelineTest, RefsComeBackInSubmissionOrderAndEveryChunkIsStored) {
   EXPECT_EQ(300u, pipeline.chunks_new());
 }
 
+// Batches reuse the buffers of finished ones: over many batches, with chunks
+// of every size (some larger than a batch, whose buffers are not kept),
+// every chunk is stored as submitted and its ref keeps its place.
+TEST_F(ChunkPipelineTest, ReusedBatchBuffersNeverMixChunks) {
+  auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
+  ASSERT_TRUE(repo.ok());
+  std::vector<std::string> chunks;
+  for (int i = 0; i < 400; i++) {
+    const size_t n = i % 50 == 7 ? 700 * 1024 : i % 13 == 0 ? 64 * 1024 : 4096;
+    chunks.push_back(RandomBytes(n, 5000 + i));
+  }
+  ChunkPipeline pipeline(repo->get(), 2, 1u << 20);
+  for (int round = 0; round < 2; round++) {  // the second batch starts from the first's spare buffers
+    Collect(&pipeline);
+    for (size_t i = 0; i < chunks.size(); i++) {
+      if (round == 1 && i % 3 == 0) continue;
+      pipeline.Submit(AsBytes(chunks[i]));
+    }
+    ASSERT_TRUE(pipeline.Finish().ok());
+    ASSERT_TRUE((*repo)->Flush().ok());
+    size_t k = 0;
+    for (size_t i = 0; i < chunks.size(); i++) {
+      if (round == 1 && i % 3 == 0) continue;
+      ASSERT_LT(k, refs_.size());
+      EXPECT_EQ(Sha256(AsBytes(chunks[i])), refs_[k].id) << round << " " << i;
+      Bytes back;
+      ASSERT_TRUE((*repo)->LoadBlob(refs_[k].id, &back).ok()) << i;
+      EXPECT_TRUE(std::string(back.begin(), back.end()) == chunks[i]) << round << " " << i;
+      k++;
+    }
+    EXPECT_EQ(k, refs_.size());
+  }
+  EXPECT_EQ(400u, pipeline.chunks_new());
+}
+
 TEST_F(ChunkPipelineTest, KnownRefsKeepTheirPlaceAndDoNotPileUpBehindAnUnstoredChunk) {
   auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
   ASSERT_TRUE(repo.ok());

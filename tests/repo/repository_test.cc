@@ -419,6 +419,68 @@ TEST_F(RepositoryTest, LoadBlobsConcatenatedGivesTheBlobsInOrderAndDetectsAFlipp
   EXPECT_NE(s.ToString().find(ids[77].ShortHex()), std::string::npos) << s.ToString();
 }
 
+// A loader keeps its buffers from run to run: each run's bytes are exactly
+// its own blobs, whatever the buffers held before (longer, other content).
+TEST_F(RepositoryTest, LoadBlobsConcatenatedWithReusedBuffersGivesEachRunItsOwnBytes) {
+  std::vector<std::string> blobs;
+  std::vector<Hash256> ids;
+  {
+    auto repo = OpenWrite();
+    for (int i = 0; i < 120; i++) {
+      blobs.push_back(RandomBytes(500 + 41 * i, 1000 + i));
+      ids.push_back(Save(repo.get(), blobs.back()));
+    }
+    CommitEmpty(repo.get(), 1000);
+  }
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  Bytes out(1u << 20, 0xEE);  // stale and longer than any run
+  Bytes read_buffer(3u << 20, 0xDD);
+  std::vector<uint32_t> sizes;
+  // Runs of decreasing length, from different places, one pass backwards.
+  const std::vector<std::pair<size_t, size_t>> runs = {{0, 100}, {100, 20}, {30, 5}, {119, 1}, {50, 60}};
+  for (const auto& [first, n] : runs) {
+    std::vector<Hash256> run(ids.begin() + static_cast<std::ptrdiff_t>(first),
+                             ids.begin() + static_cast<std::ptrdiff_t>(first + n));
+    std::string want;
+    for (size_t k = first; k < first + n; k++) want += blobs[k];
+    ASSERT_TRUE((*repo)->LoadBlobsConcatenated(run.data(), run.size(), &out, &sizes, &read_buffer).ok());
+    ASSERT_EQ(n, sizes.size());
+    EXPECT_EQ(want.size(), out.size()) << first;
+    EXPECT_TRUE(std::string(out.begin(), out.end()) == want) << first;
+  }
+}
+
+// The pack writer's buffer has a fixed size: a blob larger than it goes out
+// on its own, between buffered ones, and the pack is still one whose name is
+// the SHA-256 of its bytes, with every blob readable.
+TEST_F(RepositoryTest, ABlobLargerThanThePackWritersBufferIsStoredBetweenSmallOnes) {
+  std::vector<std::string> blobs = {RandomBytes(3000, 1), RandomBytes(900 * 1024, 2),      RandomBytes(3u << 20, 3),
+                                    RandomBytes(5000, 4), RandomBytes((1u << 20) - 10, 5), RandomBytes(7, 6)};
+  std::vector<Hash256> ids;
+  {
+    auto repo = OpenWrite();
+    for (const std::string& b : blobs) ids.push_back(Save(repo.get(), b));
+    CommitEmpty(repo.get(), 1000);
+  }
+  int packs = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root_ + "/packs")) {
+    if (!e.is_regular_file()) continue;
+    packs++;
+    const std::string name = e.path().stem().string();
+    std::string bytes = ReadFileToString(e.path().string());
+    EXPECT_EQ(name, Sha256(AsBytes(bytes)).Hex()) << "a pack is named by the hash of its bytes";
+  }
+  EXPECT_GE(packs, 1);
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  for (size_t i = 0; i < blobs.size(); i++) {
+    Bytes back;
+    ASSERT_TRUE((*repo)->LoadBlob(ids[i], &back).ok()) << i;
+    EXPECT_TRUE(std::string(back.begin(), back.end()) == blobs[i]) << i;
+  }
+}
+
 // The pack tables are a shortcut: a pack whose table of contents is damaged
 // (its blobs intact) is still read in bulk, at the index's locations.
 TEST_F(RepositoryTest, BulkReadsOfAPackWithADamagedTableUseTheIndex) {
