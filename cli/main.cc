@@ -40,6 +40,9 @@ int Main(int argc, char** argv) {
   // Everything qm-snap creates holds secrets (API keys, password hashes):
   // no file it makes is ever readable by others.
   RestrictFileCreationMask();
+  // Large transient buffers go back to the system when freed, so peak RSS
+  // follows the live heap.
+  ReturnLargeBuffersOnFree();
 
   // Named explicitly so usage lines read "qm-snap backup", not argv[0]'s path.
   CLI::App app{"qm-snap: incremental, deduplicating snapshots of a QuantMesh data directory", "qm-snap"};
