@@ -27,7 +27,7 @@ void ChunkPipeline::Start(Sink sink) {
 }
 
 void ChunkPipeline::DrainLocked(std::unique_lock<std::mutex>& l) {
-  std::vector<std::pair<size_t, ChunkRef>> ready;
+  std::vector<std::pair<size_t, ChunkRef>>& ready = ready_;  // empty here; keeps its capacity
   while (true) {
     while (!window_.empty() && window_.front()) {
       ready.emplace_back(window_base_++, *window_.front());

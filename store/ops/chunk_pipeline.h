@@ -103,6 +103,10 @@ class ChunkPipeline {
   // spare) are bounded by the byte budget, as before.
   std::vector<Task> spare_;
   Sink sink_;
+  // DrainLocked's refs ready for the sink, kept between calls: an hourly
+  // run drains up to kMaxWindow known refs at a time (up to 3 MiB), and a
+  // new list per call was a fresh mapping each time. The producer's alone.
+  std::vector<std::pair<size_t, ChunkRef>> ready_;
   // Positions [window_base_, submitted_): stored refs not yet handed to the
   // sink, or nullopt while a worker has them.
   std::deque<std::optional<ChunkRef>> window_;
