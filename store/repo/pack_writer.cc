@@ -15,20 +15,23 @@ PackWriter::~PackWriter() {
   }
 }
 
-Status PackWriter::Open() {
-  auto f = env_->NewWritableFile(tmp_path_, 0600);
-  if (!f.ok()) return f.status();
-  file_ = std::move(f).value();
-  return Write(EncodePackHeader());
-}
-
 namespace {
 constexpr size_t kWriteBufferSize = 1 << 20;
 }  // namespace
 
-// The buffer is allocated once, at its full size, and never grows: a
-// pack's buffer that grew by doubling was a fresh allocation (and fresh
-// pages) at every step, for every pack.
+Status PackWriter::Open() {
+  auto f = env_->NewWritableFile(tmp_path_, 0600);
+  if (!f.ok()) return f.status();
+  file_ = std::move(f).value();
+  // The buffer is allocated once, at its full size, and never grows: a
+  // pack's buffer that grew by doubling was a fresh allocation (and fresh
+  // pages) at every step, for every pack.
+  buffer_.reserve(kWriteBufferSize);
+  return Write(EncodePackHeader());
+}
+
+// Appends to the buffer, or writes `data` on its own when it would not fit
+// in an empty one; the buffer never exceeds kWriteBufferSize.
 Status PackWriter::Write(ByteView data) {
   hasher_.Update(data);
   offset_ += data.size();
@@ -38,7 +41,6 @@ Status PackWriter::Write(ByteView data) {
     if (!s.ok()) failed_ = true;
     return s;
   }
-  if (buffer_.capacity() < kWriteBufferSize) buffer_.reserve(kWriteBufferSize);
   buffer_.insert(buffer_.end(), data.begin(), data.end());
   return Status::OK();
 }
