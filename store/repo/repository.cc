@@ -287,7 +287,7 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
   // This thread owns `writer` until it goes back to the pool or is sealed.
   Status s = writer->Add(type, id, use_zstd ? Compression::kZstd : Compression::kNone,
                          static_cast<uint32_t>(raw.size()), stored);
-  if (!s.ok() || writer->size() < config_.pack_target_size) {
+  if (!s.ok() || (writer->size() < config_.pack_target_size && writer->count() < kPackMaxBlobs)) {
     std::lock_guard<std::mutex> l(write_mu_);
     if (!s.ok()) pending_.erase(id);
     // A failed writer goes back too: its blobs stay pending, so nothing can

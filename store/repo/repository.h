@@ -56,6 +56,14 @@ struct Snapshot {
 
 class Repository {
  public:
+  // A pack is sealed at config().pack_target_size stored bytes or at this
+  // many blobs, whichever comes first. Pages that compress to a few hundred
+  // bytes put ~50k blobs in a 16 MiB pack; its table, the writer's entry
+  // list and the index's write batch then took ~10 MB at once (the largest
+  // single part of a 4 GiB initial backup's peak heap). 16k blobs keep each
+  // under ~2 MB whatever the data.
+  static constexpr size_t kPackMaxBlobs = 16384;
+
   // Creates a repository at `root` (which must not exist, or be an empty
   // directory). `cfg.repo_id` is generated when zero.
   static Status Init(Env* env, const std::string& root, RepoConfig cfg);

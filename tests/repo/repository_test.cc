@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
 #include <thread>
 
+#include "store/repo/pack_reader.h"
 #include "tests/support/test_util.h"
 
 namespace qm {
@@ -478,6 +480,38 @@ TEST_F(RepositoryTest, ABlobLargerThanThePackWritersBufferIsStoredBetweenSmallOn
     Bytes back;
     ASSERT_TRUE((*repo)->LoadBlob(ids[i], &back).ok()) << i;
     EXPECT_TRUE(std::string(back.begin(), back.end()) == blobs[i]) << i;
+  }
+}
+
+TEST_F(RepositoryTest, APackOfTinyBlobsIsSealedAtTheBlobLimitBeforeItsTargetSize) {
+  const size_t n = Repository::kPackMaxBlobs + 100;  // ~1 MiB stored: far below the 16 MiB target
+  std::vector<Hash256> ids;
+  {
+    auto repo = OpenWrite();
+    for (size_t i = 0; i < n; i++) ids.push_back(Save(repo.get(), "tiny blob " + std::to_string(i)));
+    CommitEmpty(repo.get(), 1000);
+  }
+  std::vector<size_t> counts;
+  for (const auto& e : fs::recursive_directory_iterator(root_ + "/packs")) {
+    if (!e.is_regular_file()) continue;
+    auto reader = PackReader::Open(env_, e.path().string(), Hash256::FromHex(e.path().stem().string()).value());
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    auto toc = (*reader)->ReadToc();
+    ASSERT_TRUE(toc.ok()) << toc.status().ToString();
+    counts.push_back(toc->size());
+  }
+  std::sort(counts.begin(), counts.end());
+  // The data pack filled to the limit, the rest went to a second one; the
+  // third is the tree pack of the commit.
+  ASSERT_EQ(counts.size(), 3u);
+  EXPECT_EQ(counts[2], Repository::kPackMaxBlobs);
+  EXPECT_EQ(counts[1], 100u);
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  for (size_t i : {size_t{0}, Repository::kPackMaxBlobs - 1, Repository::kPackMaxBlobs, n - 1}) {
+    Bytes back;
+    ASSERT_TRUE((*repo)->LoadBlob(ids[i], &back).ok()) << i;
+    EXPECT_EQ(std::string(back.begin(), back.end()), "tiny blob " + std::to_string(i));
   }
 }
 
