@@ -105,7 +105,7 @@ class Archiver {
         opt_(opt),
         progress_(progress),
         chunker_(repo->config().chunker),
-        pipeline_(repo, opt.threads) {}
+        pipeline_(repo, opt.threads, ChunkPipeline::InflightBudgetFor(repo->config().chunker.max_size)) {}
 
   Result<BackupResult> Run();
 

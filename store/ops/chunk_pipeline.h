@@ -21,6 +21,7 @@
 // workers are internal. The destructor waits for the workers.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -39,8 +40,17 @@ namespace qm {
 
 class ChunkPipeline {
  public:
+  // Chunks in flight by default: 32 batches, enough for two workers and the
+  // reader on chunks of up to 2 MiB (database chunks are at most 64 KiB,
+  // plain files' 256 KiB unless the repository says otherwise).
+  static constexpr size_t kDefaultInflightBytes = 8u << 20;
+  // The budget for a store whose chunks may be `max_chunk` bytes (the
+  // repository's chunker_max, up to 64 MiB): room for four of them, so that
+  // with larger chunks the workers and the reader still do not take turns.
+  static size_t InflightBudgetFor(size_t max_chunk) { return std::max(kDefaultInflightBytes, 4 * max_chunk); }
+
   // threads = 0: one per core.
-  ChunkPipeline(Repository* repo, unsigned threads, size_t max_inflight_bytes = 8u << 20);
+  ChunkPipeline(Repository* repo, unsigned threads, size_t max_inflight_bytes = kDefaultInflightBytes);
   ~ChunkPipeline();
   ChunkPipeline(const ChunkPipeline&) = delete;
   ChunkPipeline& operator=(const ChunkPipeline&) = delete;

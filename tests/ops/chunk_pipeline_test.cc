@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include "core/hash.h"
 #include "tests/support/test_util.h"
 
@@ -115,6 +120,61 @@ TEST_F(ChunkPipelineTest, KnownRefsKeepTheirPlaceAndDoNotPileUpBehindAnUnstoredC
   EXPECT_EQ(Sha256(AsBytes(a)), refs_.back().id);
   for (size_t i = 1; i <= n; i++) ASSERT_EQ(known, refs_[i]) << i;
   EXPECT_EQ(1u, pipeline.chunks_new());
+}
+
+// Holds every pack file's creation until released: no chunk can be stored,
+// so whatever the pipeline admits meanwhile is its budget at work.
+class HoldPacksEnv : public EnvWrapper {
+ public:
+  HoldPacksEnv(Env* target, std::shared_future<void> release) : EnvWrapper(target), release_(std::move(release)) {}
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, uint32_t mode) override {
+    if (path.find("/tmp/pack-") != std::string::npos) {
+      held_++;
+      release_.wait();
+    }
+    return target()->NewWritableFile(path, mode);
+  }
+  int held() const { return held_.load(); }
+
+ private:
+  std::shared_future<void> release_;
+  std::atomic<int> held_{0};
+};
+
+TEST_F(ChunkPipelineTest, TheBudgetForLargeChunksAdmitsFourWhileTheStoreIsStalled) {
+  const size_t max_chunk = 4u << 20;  // a repository initialised with chunker_max = 4 MiB
+  EXPECT_EQ(ChunkPipeline::kDefaultInflightBytes, ChunkPipeline::InflightBudgetFor(256 * 1024));
+  const size_t budget = ChunkPipeline::InflightBudgetFor(max_chunk);
+  ASSERT_GE(budget, 4 * max_chunk);
+
+  std::promise<void> release;
+  HoldPacksEnv env(Env::Default(), release.get_future().share());
+  auto repo = Repository::Open(&env, root_, OpenMode::kWrite);
+  ASSERT_TRUE(repo.ok());
+  ChunkPipeline pipeline(repo->get(), 2, budget);
+  Collect(&pipeline);
+  std::vector<std::string> chunks;
+  for (uint64_t i = 0; i < 4; i++) chunks.push_back(RandomBytes(max_chunk, i + 1));
+  // Both workers end up inside a pack's creation; the reader goes on. With
+  // the 8 MiB default the third Submit would wait for a store that cannot
+  // happen until the release below.
+  std::atomic<int> submitted{0};
+  std::thread reader([&] {
+    for (const std::string& c : chunks) {
+      pipeline.Submit(AsBytes(c));
+      submitted++;
+    }
+  });
+  for (int i = 0; i < 3000 && (submitted.load() < 4 || env.held() < 2); i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(4, submitted.load()) << "the reader waited with nothing stored";
+  EXPECT_EQ(2, env.held()) << "both workers reached the store";
+  release.set_value();
+  reader.join();
+  ASSERT_TRUE(pipeline.Finish().ok());
+  ASSERT_EQ(4u, refs_.size());
+  for (size_t i = 0; i < 4; i++) EXPECT_EQ(Sha256(AsBytes(chunks[i])), refs_[i].id) << i;
 }
 
 TEST_F(ChunkPipelineTest, DuplicatesAreStoredOnceAndBatchesAreIndependent) {
