@@ -24,17 +24,31 @@ export DEBIAN_FRONTEND=noninteractive
 # On a freshly booted machine unattended-upgrades (or another apt) may hold
 # apt's locks for minutes: wait for them instead of failing the first run.
 # DPkg::Lock::Timeout covers dpkg's lock; `apt-get update` does not wait on
-# the lists lock, so it (and a failed download) is retried.
+# the lists lock, so it (and a failed download) is retried. Any other
+# failure (a package that does not exist, broken dependencies) is shown and
+# fails at once: waiting would not fix it.
 APT_WAIT=(-o DPkg::Lock::Timeout=600)
+TRANSIENT='could not get lock|unable to lock|unable to acquire|failed to fetch|temporary failure|could not connect|connection (timed out|refused)|unable to fetch|failed to download|hash sum mismatch'
 retry() {
-  local i
+  local i log
+  log=$(mktemp)
   for i in $(seq 1 30); do
-    "$@" && return 0
+    if "$@" >"$log" 2>&1; then
+      rm -f "$log"
+      return 0
+    fi
+    if ! grep -qiE "$TRANSIENT" "$log"; then
+      cat "$log" >&2
+      rm -f "$log"
+      echo "install-deps: \"$*\" failed, and not because apt was busy or the network down" >&2
+      return 1
+    fi
     echo "install-deps: \"$*\" failed (apt busy or network down); retry $i of 30 in 10 s" >&2
     sleep 10
   done
+  rm -f "$log"
   "$@"
 }
 retry $SUDO apt-get "${APT_WAIT[@]}" update -qq
-retry $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+retry $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends "${PACKAGES[@]}"
 echo "install-deps: ${#PACKAGES[@]} packages present"
