@@ -871,6 +871,9 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir, const std::string& rel) {
   if (parent_) parent_trees_.erase(ParentTreeSlot(*parent_, rel));
   if (db_parent_) parent_trees_.erase(ParentTreeSlot(*db_parent_, rel));
   Bytes& encoded = encoded_trees_.emplace_back(EncodeTree(tree));
+  // The nodes are in `encoded` now; their block ids (3 MB for a 4 GiB
+  // database) would otherwise still be held while the tree is compressed.
+  tree = Tree();
   const Hash256 id = Sha256(encoded);
   if (!stored_trees_.count(id)) {
     auto saved = repo_->SaveBlob(BlobType::kTree, id, encoded);
