@@ -414,9 +414,11 @@ Status Repository::LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLoc
 }
 
 Status Repository::ReadBlobs(const std::vector<BlobLocation>& locs,
-                             const std::function<Status(size_t, PackReader&, ByteView)>& decode, Bytes* span) {
+                             const std::function<Status(size_t, PackReader&, ByteView)>& decode, Bytes* read_buffer) {
   constexpr uint64_t kMaxSpan = 8u << 20, kMaxGap = 64u << 10;
   const size_t n = locs.size();
+  Bytes own;
+  Bytes* span = read_buffer ? read_buffer : &own;
   for (size_t i = 0; i < n;) {
     // [i, j): blobs of one pack in ascending offsets, close together.
     const uint64_t start = locs[i].offset;
@@ -442,13 +444,9 @@ Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* o
   out->resize(n);
   std::vector<BlobLocation> locs;
   QM_RETURN_IF_ERROR(LocateBlobs(ids, n, &locs));
-  Bytes span;
-  return ReadBlobs(
-      locs,
-      [&](size_t k, PackReader& pack, ByteView stored) {
-        return pack.DecodeBlob(ids[k], stored, locs[k].raw_len, locs[k].compression, &(*out)[k]);
-      },
-      &span);
+  return ReadBlobs(locs, [&](size_t k, PackReader& pack, ByteView stored) {
+    return pack.DecodeBlob(ids[k], stored, locs[k].raw_len, locs[k].compression, &(*out)[k]);
+  });
 }
 
 Status Repository::LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* out, std::vector<uint32_t>* sizes,
@@ -465,13 +463,12 @@ Status Repository::LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* ou
   }
   if (total > (uint64_t{1} << 32)) return Status::InvalidArgument("blob batch too large");
   out->resize(total);
-  Bytes own;
   return ReadBlobs(
       locs,
       [&](size_t k, PackReader& pack, ByteView stored) {
         return pack.DecodeBlobTo(ids[k], stored, locs[k].raw_len, locs[k].compression, out->data() + at[k]);
       },
-      read_buffer ? read_buffer : &own);
+      read_buffer);
 }
 
 Result<Tree> Repository::LoadTreeShallow(const Hash256& id) {

@@ -194,9 +194,10 @@ class Repository {
   // Where each of ids[0, n) is: pack tables first for bulk reads, then the index.
   Status LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLocation>* locs);
   // Reads the blobs at `locs` in few large reads and hands each stored form
-  // to `decode` with its position. `span` (any content) receives the reads.
+  // to `decode` with its position. `read_buffer` (any content), when given,
+  // receives the reads; otherwise a buffer of this call's own does.
   Status ReadBlobs(const std::vector<BlobLocation>& locs,
-                   const std::function<Status(size_t, PackReader&, ByteView)>& decode, Bytes* span);
+                   const std::function<Status(size_t, PackReader&, ByteView)>& decode, Bytes* read_buffer = nullptr);
   void Warn(const std::string& msg) const {
     if (warn_) warn_(msg);
   }
