@@ -59,37 +59,32 @@ Result<SqlitePageAudit> SqlitePageAudit::Start(ByteView header, uint64_t page_co
   a.freelist_trunk_ = Be32(header.data() + 32);
   a.freelist_count_ = Be32(header.data() + 36);
   a.state_.assign(a.pages_ + 1, 0);
-  a.slot_.assign(a.pages_ + 1, 0);
-  // Every page but the roots and the freelist is one b-tree child or in an
-  // overflow chain, plus a count word per page that has references (interior
-  // pages, leaves with overflowing cells).
-  a.refs_.reserve(a.pages_ + a.pages_ / 8);
   return a;
 }
 
+size_t SqlitePageAudit::memory_bytes() const {
+  return state_.capacity() + heads_.capacity() * sizeof(uint32_t) + rank_.capacity() * sizeof(uint32_t) +
+         chains_.capacity() * sizeof(Chain) + scratch_.capacity() * sizeof(uint32_t);
+}
+
 void SqlitePageAudit::AddPage(uint64_t page_no, ByteView page) {
-  if (page_no < 1 || page_no > pages_ || page.size() != page_size_ || (state_[page_no] & kSeen)) {
+  if (bad_input_ || page_no != next_page_ || page_no > pages_ || page.size() != page_size_) {
     bad_input_ = true;
     return;
   }
-  const uint32_t p = static_cast<uint32_t>(page_no);
-  added_++;
+  const uint32_t p = next_page_++;
   scratch_.clear();
-  if (ParseBtreePage(p, page)) {
-    state_[p] = kSeen | page[p == 1 ? 100 : 0];
-    if (scratch_.empty()) {  // most leaves
-      slot_[p] = kNoRefs;
-    } else if (refs_.size() + scratch_.size() >= kNoRefs) {  // only a hostile file: give up, SQLite checks it
-      bad_input_ = true;
-    } else {
-      slot_[p] = static_cast<uint32_t>(refs_.size());
-      refs_.push_back(static_cast<uint32_t>(scratch_.size()));
-      refs_.insert(refs_.end(), scratch_.begin(), scratch_.end());
-    }
-  } else {
+  if (!ParseBtreePage(p, page)) {
     state_[p] = kSeen;
-    slot_[p] = Be32(page.data());
+    heads_.push_back(Be32(page.data()));
+    return;
   }
+  const uint8_t type = page[p == 1 ? 100 : 0];
+  state_[p] = kSeen | type;
+  if (type == 2 || type == 5) return;  // interior: read again by Finish
+  // A leaf's references are its overflow chains (kOverflow, first, length).
+  for (size_t i = 0; i + 2 < scratch_.size(); i += 3) chains_.push_back({p, scratch_[i + 1], scratch_[i + 2]});
+  if (!scratch_.empty()) state_[p] |= kChains;
 }
 
 // The references of a b-tree page (SQLite file format, "B-tree Pages" and
@@ -138,9 +133,24 @@ bool SqlitePageAudit::ParseBtreePage(uint32_t p, ByteView page) {
   return true;
 }
 
+uint32_t SqlitePageAudit::HeadOf(uint32_t q) const {
+  const uint32_t block = q / kRankBlock;
+  uint32_t rank = rank_[block];
+  for (uint32_t r = block * kRankBlock; r < q; r++)
+    if ((state_[r] & (kSeen | kTypeMask)) == kSeen) rank++;
+  return heads_[rank];
+}
+
 Status SqlitePageAudit::Finish(const std::vector<uint32_t>& roots, const ReadPageFn& read_page) {
-  if (bad_input_ || added_ != pages_)
-    return Problem("saw " + std::to_string(added_) + " of " + std::to_string(pages_) + " pages, or a page twice");
+  if (bad_input_ || next_page_ != pages_ + 1)
+    return Problem("saw " + std::to_string(next_page_ - 1) + " of " + std::to_string(pages_) +
+                   " pages, or pages out of order");
+  rank_.assign(pages_ / kRankBlock + 1, 0);
+  uint32_t before = 0;
+  for (uint32_t q = 0; q <= pages_; q++) {
+    if (q % kRankBlock == 0) rank_[q / kRankBlock] = before;
+    if ((state_[q] & (kSeen | kTypeMask)) == kSeen) before++;
+  }
   const uint64_t lock_page = (uint64_t{1} << 30) / page_size_ + 1;  // holds SQLite's lock bytes; never used
   if (lock_page <= pages_) state_[lock_page] |= kUsed;
   auto mark = [&](uint32_t q, const char* as) -> Status {
@@ -149,39 +159,52 @@ Status SqlitePageAudit::Finish(const std::vector<uint32_t>& roots, const ReadPag
     state_[q] |= kUsed;
     return Status::OK();
   };
+  auto follow = [&](uint32_t o, uint32_t chain) -> Status {
+    for (uint32_t n = 0; n < chain; n++) {
+      QM_RETURN_IF_ERROR(mark(o, "overflow"));
+      if (n + 1 == chain) break;
+      // A page that parsed as a b-tree page starts with its type byte:
+      // as a next pointer that is 2^24 or more, past the last page.
+      if (state_[o] & kTypeMask) return Problem("overflow page " + std::to_string(o) + " points past the last page");
+      o = HeadOf(o);
+    }
+    return Status::OK();
+  };
 
   std::vector<uint32_t> all_roots = roots;
   if (std::find(all_roots.begin(), all_roots.end(), 1u) == all_roots.end()) all_roots.push_back(1);
   std::vector<uint32_t> stack;
+  std::vector<uint32_t> refs;
+  Bytes data;
   for (uint32_t root : all_roots) {
     QM_RETURN_IF_ERROR(mark(root, "root"));
     stack.push_back(root);
     while (!stack.empty()) {
       const uint32_t q = stack.back();
       stack.pop_back();
-      if ((state_[q] & kTypeMask) == 0)
-        return Problem("page " + std::to_string(q) + " is referenced as a b-tree page but is not one");
-      if (slot_[q] == kNoRefs) continue;
-      const uint32_t* w = refs_.data() + slot_[q];
-      const uint32_t* const end = w + 1 + w[0];
-      for (w++; w < end; w++) {
-        if (*w != kOverflow) {
-          QM_RETURN_IF_ERROR(mark(*w, "child"));
-          stack.push_back(*w);
+      const uint8_t type = state_[q] & kTypeMask;
+      if (type == 0) return Problem("page " + std::to_string(q) + " is referenced as a b-tree page but is not one");
+      if (type == 10 || type == 13) {
+        if (!(state_[q] & kChains)) continue;
+        auto it = std::lower_bound(chains_.begin(), chains_.end(), q,
+                                   [](const Chain& c, uint32_t page) { return c.page < page; });
+        for (; it != chains_.end() && it->page == q; ++it) QM_RETURN_IF_ERROR(follow(it->first, it->length));
+        continue;
+      }
+      // An interior page: its children and overflow chains, read again.
+      QM_RETURN_IF_ERROR(read_page(q, &data));
+      scratch_.clear();
+      if (data.size() != page_size_ || !ParseBtreePage(q, data) || data[q == 1 ? 100 : 0] != type)
+        return Problem("interior page " + std::to_string(q) + " reads back differently");
+      refs.swap(scratch_);
+      for (size_t i = 0; i < refs.size(); i++) {
+        if (refs[i] != kOverflow) {
+          QM_RETURN_IF_ERROR(mark(refs[i], "child"));
+          stack.push_back(refs[i]);
           continue;
         }
-        uint32_t o = w[1];
-        const uint32_t chain = w[2];
-        w += 2;
-        for (uint32_t n = 0; n < chain; n++) {
-          QM_RETURN_IF_ERROR(mark(o, "overflow"));
-          if (n + 1 == chain) break;
-          // A page that parsed as a b-tree page starts with its type byte:
-          // as a next pointer that is 2^24 or more, past the last page.
-          if (state_[o] & kTypeMask)
-            return Problem("overflow page " + std::to_string(o) + " points past the last page");
-          o = slot_[o];
-        }
+        QM_RETURN_IF_ERROR(follow(refs[i + 1], refs[i + 2]));
+        i += 2;
       }
     }
   }
@@ -190,7 +213,6 @@ Status SqlitePageAudit::Finish(const std::vector<uint32_t>& roots, const ReadPag
   // header's count is trunks and leaves together.
   uint32_t trunk = freelist_trunk_;
   uint64_t left = freelist_count_;
-  Bytes data;
   while (left > 0) {
     if (trunk == 0) return Problem("the freelist ends " + std::to_string(left) + " pages early");
     QM_RETURN_IF_ERROR(mark(trunk, "freelist trunk"));

@@ -600,7 +600,7 @@ void SqliteSource::SplitCheckVerdict() {
       out->resize(ps);
       if (ReadMainFile(m.db, out->data(), static_cast<int>(ps), static_cast<sqlite3_int64>(page_no - 1) * ps) !=
           SQLITE_OK)
-        return Status::Corruption(m.path, "cannot read freelist page " + std::to_string(page_no));
+        return Status::Corruption(m.path, "cannot read page " + std::to_string(page_no) + " again");
       return Status::OK();
     });
   }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -16,16 +17,7 @@
 namespace qm {
 namespace {
 
-// Audits the file at `path` as a backup would: every page streamed, roots
-// from sqlite_schema, trunks read from the same bytes.
-Status Audit(const std::string& path) {
-  const std::string bytes = ReadFileToString(path);
-  auto audit =
-      SqlitePageAudit::Start(AsBytes(bytes.substr(0, 100)), std::stoull(QuerySqlite(path, "PRAGMA page_count")));
-  if (!audit.ok()) return audit.status();
-  const uint32_t ps = audit->page_size();
-  const uint64_t pages = bytes.size() / ps;
-  for (uint64_t p = 1; p <= pages; p++) audit->AddPage(p, AsBytes(bytes.substr((p - 1) * ps, ps)));
+std::vector<uint32_t> RootsOf(const std::string& path) {
   std::vector<uint32_t> roots;
   const std::string list = QuerySqlite(path, "SELECT rootpage FROM sqlite_schema WHERE rootpage > 0");
   size_t i = 0;
@@ -35,12 +27,44 @@ Status Audit(const std::string& path) {
     roots.push_back(static_cast<uint32_t>(std::stoul(list.substr(i, j - i))));
     i = j + 1;
   }
-  return audit->Finish(roots, [&](uint32_t p, Bytes* out) {
+  return roots;
+}
+
+struct AuditRun {
+  Status status;
+  size_t memory_bytes = 0;          // held by the audit once every page was added
+  std::vector<uint32_t> read_back;  // pages Finish read again
+};
+
+// Audits the file at `path` as a backup would: every page streamed, roots
+// from sqlite_schema, pages read again from the same bytes. `reread` may
+// alter what a page reads back as.
+AuditRun AuditOf(const std::string& path, const std::function<void(uint32_t, Bytes*)>& reread = nullptr) {
+  AuditRun run;
+  const std::string bytes = ReadFileToString(path);
+  auto audit =
+      SqlitePageAudit::Start(AsBytes(bytes.substr(0, 100)), std::stoull(QuerySqlite(path, "PRAGMA page_count")));
+  if (!audit.ok()) {
+    run.status = audit.status();
+    return run;
+  }
+  const uint32_t ps = audit->page_size();
+  const uint64_t pages = bytes.size() / ps;
+  for (uint64_t p = 1; p <= pages; p++) audit->AddPage(p, AsBytes(bytes.substr((p - 1) * ps, ps)));
+  run.memory_bytes = audit->memory_bytes();
+  run.status = audit->Finish(RootsOf(path), [&](uint32_t p, Bytes* out) {
+    run.read_back.push_back(p);
     if (p < 1 || uint64_t{p} * ps > bytes.size()) return Status::Corruption("no page " + std::to_string(p));
     const std::string s = bytes.substr((uint64_t{p} - 1) * ps, ps);
     out->assign(s.begin(), s.end());
+    if (reread) reread(p, out);
     return Status::OK();
   });
+  return run;
+}
+
+Status Audit(const std::string& path) {
+  return AuditOf(path).status;
 }
 
 // A database with every kind of page the audit must account for: table and
@@ -216,6 +240,107 @@ TEST(SqlitePageAuditTest, UnparsableOrMissingPagesFailTheAudit) {
   for (uint64_t p = 2; p <= bytes.size() / 4096; p++) audit->AddPage(p, AsBytes(bytes.substr((p - 1) * 4096, 4096)));
   Status missing = audit->Finish({1}, [](uint32_t, Bytes*) { return Status::OK(); });
   EXPECT_EQ(Code::kCorruption, missing.code()) << "page 1 was never added";
+}
+
+// Pages out of order, or a page twice, fail the audit: it keeps the first
+// bytes of non-b-tree pages in page order, without their page numbers.
+TEST(SqlitePageAuditTest, PagesOutOfOrderFailTheAudit) {
+  TempDir dir;
+  const std::string path = dir.path() + "/order.db";
+  MakeShapes(path, 4096);
+  const std::string bytes = ReadFileToString(path);
+  const uint64_t pages = bytes.size() / 4096;
+  for (int variant = 0; variant < 2; variant++) {
+    SCOPED_TRACE(variant);
+    auto audit = SqlitePageAudit::Start(AsBytes(bytes.substr(0, 100)), pages);
+    ASSERT_TRUE(audit.ok());
+    std::vector<uint64_t> order;
+    for (uint64_t p = 1; p <= pages; p++) order.push_back(p);
+    if (variant == 0) std::swap(order[3], order[4]);  // every page once, two swapped
+    if (variant == 1) order[4] = order[3];            // page 4 twice, page 5 never
+    for (uint64_t p : order) audit->AddPage(p, AsBytes(bytes.substr((p - 1) * 4096, 4096)));
+    Status s = audit->Finish(RootsOf(path), [&](uint32_t p, Bytes* out) {
+      const std::string page = bytes.substr((uint64_t{p} - 1) * 4096, 4096);
+      out->assign(page.begin(), page.end());
+      return Status::OK();
+    });
+    EXPECT_EQ(Code::kCorruption, s.code()) << s.ToString();
+  }
+}
+
+// The audit's memory is about one byte per page of a database of tables
+// and indexes: the children of interior pages are not kept but read again
+// in Finish, and only interior pages and freelist trunks are read again.
+TEST(SqlitePageAuditTest, KeepsAboutOneBytePerPageAndReadsBackOnlyInteriorAndTrunkPages) {
+  TempDir dir;
+  const std::string path = dir.path() + "/rows.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+  ExecSql(db, "PRAGMA page_size=512; PRAGMA journal_mode=DELETE;");
+  ExecSql(
+      db,
+      "CREATE TABLE trades(id INTEGER PRIMARY KEY, sym TEXT, px REAL, qty REAL); CREATE INDEX by_sym ON trades(sym);");
+  ExecSql(db,
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 60000) "
+          "INSERT INTO trades(sym, px, qty) SELECT hex(randomblob(4)), i * 0.5, i % 97 FROM c");
+  ExecSql(db, "DELETE FROM trades WHERE id BETWEEN 10000 AND 12000");  // a freelist
+  sqlite3_close(db);
+  const uint64_t pages = std::stoull(QuerySqlite(path, "PRAGMA page_count"));
+  ASSERT_GT(pages, 4000u);
+  const uint64_t free_pages = std::stoull(QuerySqlite(path, "PRAGMA freelist_count"));
+  ASSERT_GT(free_pages, 0u);
+  ASSERT_LT(free_pages, pages / 20);
+
+  AuditRun run = AuditOf(path);
+  ASSERT_TRUE(run.status.ok()) << run.status.ToString();
+  // 1 byte of state per page and the first four bytes of each freelist page
+  // (8 with the vector's spare capacity); keeping every child reference as
+  // well took about 9 bytes per page.
+  EXPECT_LT(run.memory_bytes, pages + 8 * free_pages + pages / 16) << pages << " pages, " << free_pages << " free";
+
+  std::vector<uint32_t> expected;
+  const std::string interior = QuerySqlite(path, "SELECT group_concat(pageno) FROM dbstat WHERE pagetype='internal'");
+  for (size_t i = 0; i < interior.size();) {
+    size_t j = interior.find(',', i);
+    if (j == std::string::npos) j = interior.size();
+    expected.push_back(static_cast<uint32_t>(std::stoul(interior.substr(i, j - i))));
+    i = j + 1;
+  }
+  ASSERT_FALSE(expected.empty());
+  const std::string bytes = ReadFileToString(path);
+  auto be32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v = v << 8 | static_cast<uint8_t>(bytes[at + i]);
+    return v;
+  };
+  for (uint32_t trunk = be32(32); trunk != 0; trunk = be32((size_t{trunk} - 1) * 512)) expected.push_back(trunk);
+  std::vector<uint32_t> got = run.read_back;
+  std::sort(got.begin(), got.end());
+  std::sort(expected.begin(), expected.end());
+  // Each interior page and each freelist trunk read back once, nothing else.
+  EXPECT_EQ(expected, got);
+}
+
+// An interior page must read back as the page AddPage parsed: if it does
+// not (another type, or no longer parsing), the audit fails and the full
+// check decides.
+TEST(SqlitePageAuditTest, AnInteriorPageThatReadsBackDifferentlyFailsTheAudit) {
+  TempDir dir;
+  const std::string path = dir.path() + "/back.db";
+  MakeShapes(path, 4096);
+  const std::string interior =
+      QuerySqlite(path, "SELECT pageno FROM dbstat WHERE name='t' AND pagetype='internal' LIMIT 1");
+  ASSERT_FALSE(interior.empty());
+  const uint32_t page = static_cast<uint32_t>(std::stoul(interior));
+  ASSERT_TRUE(AuditOf(path).status.ok());
+  for (uint8_t type : {uint8_t{0x0d}, uint8_t{0x77}}) {
+    SCOPED_TRACE(static_cast<int>(type));
+    AuditRun run = AuditOf(path, [&](uint32_t p, Bytes* out) {
+      if (p == page) (*out)[0] = type;
+    });
+    EXPECT_EQ(Code::kCorruption, run.status.code()) << run.status.ToString();
+    EXPECT_NE(std::string::npos, run.status.ToString().find("interior page " + interior)) << run.status.ToString();
+  }
 }
 
 }  // namespace
