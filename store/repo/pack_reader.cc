@@ -29,9 +29,12 @@ Result<std::vector<PackEntry>> PackReader::ReadToc() const {
   QM_RETURN_IF_ERROR(file_->ReadAt(n - kPackTrailerSize, kPackTrailerSize, trailer_buf).WithContext(ctx));
   auto trailer = DecodePackTrailer(ByteView(trailer_buf, kPackTrailerSize), n);
   if (!trailer.ok()) return trailer.status().WithContext(ctx);
-  Bytes toc(static_cast<size_t>(trailer->entry_count) * kPackTocEntrySize);
-  QM_RETURN_IF_ERROR(file_->ReadAt(trailer->toc_offset, toc.size(), toc.data()).WithContext(ctx));
-  auto entries = DecodePackToc(toc, *trailer);
+  // Not zero-filled first: the read overwrites all of it (sized from a
+  // trailer DecodePackTrailer checked against the file's size).
+  const size_t toc_size = static_cast<size_t>(trailer->entry_count) * kPackTocEntrySize;
+  std::unique_ptr<uint8_t[]> toc(new uint8_t[toc_size]);
+  QM_RETURN_IF_ERROR(file_->ReadAt(trailer->toc_offset, toc_size, toc.get()).WithContext(ctx));
+  auto entries = DecodePackToc(ByteView(toc.get(), toc_size), *trailer);
   if (!entries.ok()) return entries.status().WithContext(ctx);
   return entries;
 }
@@ -42,6 +45,13 @@ Status PackReader::ReadStored(uint64_t offset, uint32_t stored_len, Bytes* out) 
   }
   out->resize(stored_len);
   return file_->ReadAt(offset, stored_len, out->data());
+}
+
+Status PackReader::ReadStoredTo(uint64_t offset, uint32_t stored_len, uint8_t* dst) const {
+  if (offset > file_->Size() || stored_len > file_->Size() - offset) {
+    return Status::Corruption("pack " + id_.ShortHex(), "blob extends past the end of the file");
+  }
+  return file_->ReadAt(offset, stored_len, dst);
 }
 
 Status PackReader::ReadBlob(const Hash256& id, uint64_t offset, uint32_t stored_len, uint32_t raw_len,

@@ -30,6 +30,8 @@ class PackReader {
 
   // The stored bytes of one blob (still compressed).
   Status ReadStored(uint64_t offset, uint32_t stored_len, Bytes* out) const;
+  // The same into `dst`, which holds at least stored_len bytes.
+  Status ReadStoredTo(uint64_t offset, uint32_t stored_len, uint8_t* dst) const;
 
   // Reads, decompresses and verifies one blob. `raw_len`/`compression` come
   // from the index or the TOC.

@@ -40,6 +40,11 @@ class PackTocCache {
   explicit PackTocCache(size_t max_entries) : max_entries_(max_entries) {}
 
   std::optional<BlobLocation> Find(const Hash256& id) const;
+  // Find for each of ids[0, n), under one lock (a restore asks for a
+  // quarter of a million chunks; a lock per id cost ~3% of its CPU): sets
+  // (*locs)[i] for each id held and appends the index of each other one to
+  // *missing. `locs` holds at least n.
+  void FindMany(const Hash256* ids, size_t n, std::vector<BlobLocation>* locs, std::vector<size_t>* missing) const;
   // Whether `pack`'s table is held, or was refused as larger than the limit.
   bool Has(const Hash256& pack) const;
   // Records `pack`'s table. A blob already recorded from another pack keeps
@@ -55,6 +60,9 @@ class PackTocCache {
     BlobType type;
     Compression compression;
   };
+  // The location of an entry; mu_ held.
+  BlobLocation LocationOf(const Entry& e) const;
+
   const size_t max_entries_;
   mutable std::shared_mutex mu_;
   std::vector<Hash256> packs_;                                 // guarded by mu_

@@ -49,6 +49,34 @@ TEST(PackTocCacheTest, FindsEveryBlobOfALoadedTableWithItsPackAndLengths) {
   EXPECT_FALSE(cache.Find(Id("b0")).has_value());
 }
 
+// FindMany answers as Find does for each id, under one lock: the held ones
+// get their locations, the others are listed in order, untouched.
+TEST(PackTocCacheTest, FindManyLocatesTheHeldIdsAndListsTheOthersInOrder) {
+  PackTocCache cache(1000);
+  const Hash256 pack = Id("pack-m");
+  const auto toc = Toc("m", 6, 8);
+  cache.Add(pack, toc);
+  const std::vector<Hash256> ids = {Id("x0"), toc[4].id, toc[0].id, Id("x1"), toc[5].id, Id("x2")};
+  BlobLocation untouched;
+  untouched.offset = 777;
+  std::vector<BlobLocation> locs(ids.size(), untouched);
+  std::vector<size_t> missing;
+  cache.FindMany(ids.data(), ids.size(), &locs, &missing);
+  EXPECT_EQ((std::vector<size_t>{0, 3, 5}), missing);
+  for (size_t i : missing) EXPECT_EQ(777u, locs[i].offset) << i;
+  for (size_t i : {1u, 2u, 4u}) {
+    auto one = cache.Find(ids[i]);
+    ASSERT_TRUE(one.has_value());
+    EXPECT_EQ(one->pack, locs[i].pack);
+    EXPECT_EQ(one->offset, locs[i].offset);
+    EXPECT_EQ(one->stored_len, locs[i].stored_len);
+    EXPECT_EQ(one->raw_len, locs[i].raw_len);
+    EXPECT_EQ(one->compression, locs[i].compression);
+    EXPECT_EQ(one->type, locs[i].type);
+  }
+  EXPECT_EQ(toc[4].offset, locs[1].offset);
+}
+
 // As in the index, a blob stored twice keeps its first location.
 TEST(PackTocCacheTest, ABlobInTwoPacksKeepsTheFirstLocation) {
   PackTocCache cache(1000);
