@@ -174,7 +174,6 @@ Status SqlitePageAudit::Finish(const std::vector<uint32_t>& roots, const ReadPag
   std::vector<uint32_t> all_roots = roots;
   if (std::find(all_roots.begin(), all_roots.end(), 1u) == all_roots.end()) all_roots.push_back(1);
   std::vector<uint32_t> stack;
-  std::vector<uint32_t> refs;
   Bytes data;
   for (uint32_t root : all_roots) {
     QM_RETURN_IF_ERROR(mark(root, "root"));
@@ -196,14 +195,13 @@ Status SqlitePageAudit::Finish(const std::vector<uint32_t>& roots, const ReadPag
       scratch_.clear();
       if (data.size() != page_size_ || !ParseBtreePage(q, data) || data[q == 1 ? 100 : 0] != type)
         return Problem("interior page " + std::to_string(q) + " reads back differently");
-      refs.swap(scratch_);
-      for (size_t i = 0; i < refs.size(); i++) {
-        if (refs[i] != kOverflow) {
-          QM_RETURN_IF_ERROR(mark(refs[i], "child"));
-          stack.push_back(refs[i]);
+      for (size_t i = 0; i < scratch_.size(); i++) {
+        if (scratch_[i] != kOverflow) {
+          QM_RETURN_IF_ERROR(mark(scratch_[i], "child"));
+          stack.push_back(scratch_[i]);
           continue;
         }
-        QM_RETURN_IF_ERROR(follow(refs[i + 1], refs[i + 2]));
+        QM_RETURN_IF_ERROR(follow(scratch_[i + 1], scratch_[i + 2]));
         i += 2;
       }
     }

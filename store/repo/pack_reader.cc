@@ -39,18 +39,21 @@ Result<std::vector<PackEntry>> PackReader::ReadToc() const {
   return entries;
 }
 
-Status PackReader::ReadStored(uint64_t offset, uint32_t stored_len, Bytes* out) const {
+Status PackReader::CheckStoredRange(uint64_t offset, uint32_t stored_len) const {
   if (offset > file_->Size() || stored_len > file_->Size() - offset) {
     return Status::Corruption("pack " + id_.ShortHex(), "blob extends past the end of the file");
   }
+  return Status::OK();
+}
+
+Status PackReader::ReadStored(uint64_t offset, uint32_t stored_len, Bytes* out) const {
+  QM_RETURN_IF_ERROR(CheckStoredRange(offset, stored_len));  // before sizing `out` from it
   out->resize(stored_len);
   return file_->ReadAt(offset, stored_len, out->data());
 }
 
 Status PackReader::ReadStoredTo(uint64_t offset, uint32_t stored_len, uint8_t* dst) const {
-  if (offset > file_->Size() || stored_len > file_->Size() - offset) {
-    return Status::Corruption("pack " + id_.ShortHex(), "blob extends past the end of the file");
-  }
+  QM_RETURN_IF_ERROR(CheckStoredRange(offset, stored_len));
   return file_->ReadAt(offset, stored_len, dst);
 }
 

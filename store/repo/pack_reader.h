@@ -54,6 +54,8 @@ class PackReader {
  private:
   PackReader(std::string path, Hash256 id, std::unique_ptr<RandomAccessFile> file)
       : path_(std::move(path)), id_(id), file_(std::move(file)) {}
+  // Corruption unless [offset, offset + stored_len) lies inside the file.
+  Status CheckStoredRange(uint64_t offset, uint32_t stored_len) const;
   std::string path_;
   Hash256 id_;
   std::unique_ptr<RandomAccessFile> file_;

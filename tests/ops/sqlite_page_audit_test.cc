@@ -17,17 +17,36 @@
 namespace qm {
 namespace {
 
-std::vector<uint32_t> RootsOf(const std::string& path) {
-  std::vector<uint32_t> roots;
-  const std::string list = QuerySqlite(path, "SELECT rootpage FROM sqlite_schema WHERE rootpage > 0");
-  size_t i = 0;
-  while (i < list.size()) {
-    size_t j = list.find('\n', i);
+// Page numbers from a list SQLite printed, separated by `sep`.
+std::vector<uint32_t> PageNumbers(const std::string& list, char sep) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < list.size();) {
+    size_t j = list.find(sep, i);
     if (j == std::string::npos) j = list.size();
-    roots.push_back(static_cast<uint32_t>(std::stoul(list.substr(i, j - i))));
+    out.push_back(static_cast<uint32_t>(std::stoul(list.substr(i, j - i))));
     i = j + 1;
   }
-  return roots;
+  return out;
+}
+
+std::vector<uint32_t> RootsOf(const std::string& path) {
+  return PageNumbers(QuerySqlite(path, "SELECT rootpage FROM sqlite_schema WHERE rootpage > 0"), '\n');
+}
+
+// The big-endian u32 at `at` (SQLite's header fields and page pointers).
+uint32_t Get32(const std::string& b, size_t at) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) v = v << 8 | static_cast<uint8_t>(b[at + i]);
+  return v;
+}
+
+// Reads page `p` of a file held in `bytes`, as the backup's callback reads
+// it from the database.
+Status ReadPageOf(const std::string& bytes, uint32_t ps, uint32_t p, Bytes* out) {
+  if (p < 1 || uint64_t{p} * ps > bytes.size()) return Status::Corruption("no page " + std::to_string(p));
+  const std::string s = bytes.substr((uint64_t{p} - 1) * ps, ps);
+  out->assign(s.begin(), s.end());
+  return Status::OK();
 }
 
 struct AuditRun {
@@ -54,9 +73,7 @@ AuditRun AuditOf(const std::string& path, const std::function<void(uint32_t, Byt
   run.memory_bytes = audit->memory_bytes();
   run.status = audit->Finish(RootsOf(path), [&](uint32_t p, Bytes* out) {
     run.read_back.push_back(p);
-    if (p < 1 || uint64_t{p} * ps > bytes.size()) return Status::Corruption("no page " + std::to_string(p));
-    const std::string s = bytes.substr((uint64_t{p} - 1) * ps, ps);
-    out->assign(s.begin(), s.end());
+    QM_RETURN_IF_ERROR(ReadPageOf(bytes, ps, p, out));
     if (reread) reread(p, out);
     return Status::OK();
   });
@@ -120,17 +137,12 @@ TEST(SqlitePageAuditTest, DamageOnlyTheAccountingSeesIsFound) {
   auto be32 = [](std::string& b, size_t at, uint32_t v) {
     for (int i = 0; i < 4; i++) b[at + i] = static_cast<char>(v >> (24 - 8 * i));
   };
-  auto get32 = [](const std::string& b, size_t at) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v = v << 8 | static_cast<uint8_t>(b[at + i]);
-    return v;
-  };
   struct Case {
     const char* name;
     bool tables_pass;  // every per-table check passes it: only the accounting sees it
     std::function<void(std::string&)> damage;
   };
-  const uint32_t pages = get32(clean, 28);
+  const uint32_t pages = Get32(clean, 28);
   const std::vector<Case> cases = {
       {"a page nothing uses", true,
        [&](std::string& b) {
@@ -138,12 +150,12 @@ TEST(SqlitePageAuditTest, DamageOnlyTheAccountingSeesIsFound) {
          be32(b, 28, pages + 1);
        }},
       // quick_check(sqlite_schema) sees this one too.
-      {"the header's freelist count one too many", false, [&](std::string& b) { be32(b, 36, get32(b, 36) + 1); }},
+      {"the header's freelist count one too many", false, [&](std::string& b) { be32(b, 36, Get32(b, 36) + 1); }},
       {"a freelist leaf that is page 2, in use by a table", true,
        [&](std::string& b) {
-         const uint32_t trunk = get32(b, 32);
+         const uint32_t trunk = Get32(b, 32);
          const size_t at = (size_t{trunk} - 1) * 4096;
-         ASSERT_GT(get32(b, at + 4), 0u);
+         ASSERT_GT(Get32(b, at + 4), 0u);
          be32(b, at + 8, 2);
        }},
   };
@@ -201,14 +213,13 @@ TEST(SqlitePageAuditTest, AnOverflowPageThatParsesAsABtreePageBreaksItsChain) {
   MakeShapes(path, 4096);
   std::string bytes = ReadFileToString(path);
   uint32_t page = 0;
-  const std::string list = QuerySqlite(path, "SELECT group_concat(pageno) FROM dbstat WHERE pagetype='overflow'");
-  for (size_t i = 0; i < list.size() && page == 0;) {
-    size_t j = list.find(',', i);
-    if (j == std::string::npos) j = list.size();
-    const uint32_t p = static_cast<uint32_t>(std::stoul(list.substr(i, j - i)));
+  for (uint32_t p :
+       PageNumbers(QuerySqlite(path, "SELECT group_concat(pageno) FROM dbstat WHERE pagetype='overflow'"), ',')) {
     const size_t at = (size_t{p} - 1) * 4096;
-    if (bytes[at] == 0 && (bytes[at + 1] | bytes[at + 2] | bytes[at + 3]) != 0) page = p;  // has a next page
-    i = j + 1;
+    if (bytes[at] == 0 && (bytes[at + 1] | bytes[at + 2] | bytes[at + 3]) != 0) {  // has a next page
+      page = p;
+      break;
+    }
   }
   ASSERT_NE(0u, page) << "the shape has an overflow chain of two pages or more";
   ASSERT_TRUE(Audit(path).ok());
@@ -259,11 +270,7 @@ TEST(SqlitePageAuditTest, PagesOutOfOrderFailTheAudit) {
     if (variant == 0) std::swap(order[3], order[4]);  // every page once, two swapped
     if (variant == 1) order[4] = order[3];            // page 4 twice, page 5 never
     for (uint64_t p : order) audit->AddPage(p, AsBytes(bytes.substr((p - 1) * 4096, 4096)));
-    Status s = audit->Finish(RootsOf(path), [&](uint32_t p, Bytes* out) {
-      const std::string page = bytes.substr((uint64_t{p} - 1) * 4096, 4096);
-      out->assign(page.begin(), page.end());
-      return Status::OK();
-    });
+    Status s = audit->Finish(RootsOf(path), [&](uint32_t p, Bytes* out) { return ReadPageOf(bytes, 4096, p, out); });
     EXPECT_EQ(Code::kCorruption, s.code()) << s.ToString();
   }
 }
@@ -298,22 +305,12 @@ TEST(SqlitePageAuditTest, KeepsAboutOneBytePerPageAndReadsBackOnlyInteriorAndTru
   // well took about 9 bytes per page.
   EXPECT_LT(run.memory_bytes, pages + 8 * free_pages + pages / 16) << pages << " pages, " << free_pages << " free";
 
-  std::vector<uint32_t> expected;
-  const std::string interior = QuerySqlite(path, "SELECT group_concat(pageno) FROM dbstat WHERE pagetype='internal'");
-  for (size_t i = 0; i < interior.size();) {
-    size_t j = interior.find(',', i);
-    if (j == std::string::npos) j = interior.size();
-    expected.push_back(static_cast<uint32_t>(std::stoul(interior.substr(i, j - i))));
-    i = j + 1;
-  }
+  std::vector<uint32_t> expected =
+      PageNumbers(QuerySqlite(path, "SELECT group_concat(pageno) FROM dbstat WHERE pagetype='internal'"), ',');
   ASSERT_FALSE(expected.empty());
   const std::string bytes = ReadFileToString(path);
-  auto be32 = [&](size_t at) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v = v << 8 | static_cast<uint8_t>(bytes[at + i]);
-    return v;
-  };
-  for (uint32_t trunk = be32(32); trunk != 0; trunk = be32((size_t{trunk} - 1) * 512)) expected.push_back(trunk);
+  for (uint32_t trunk = Get32(bytes, 32); trunk != 0; trunk = Get32(bytes, (size_t{trunk} - 1) * 512))
+    expected.push_back(trunk);
   std::vector<uint32_t> got = run.read_back;
   std::sort(got.begin(), got.end());
   std::sort(expected.begin(), expected.end());
