@@ -73,6 +73,10 @@ void PrintJson(const BackupResult& r) {
     else
       j.Null();
     if (d.quick_check_split) j.Key("quick_check_split").Bool(true);
+    if (!d.unchanged) {
+      j.Key("read_from").String(d.read_direct ? "files" : "backup_api");
+      if (d.wal) j.Key("wal_pages_read").Uint(d.wal_frames_read);
+    }
     j.Key("chunks_unchanged").Uint(d.chunks_unchanged);
     j.EndObject();
   }

@@ -814,6 +814,8 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   report.quick_check = info.quick_check;
   report.last_check_ns = ext.last_check_ns;
   report.quick_check_split = info.split_check;
+  report.read_direct = info.direct_read;
+  report.wal_frames_read = info.wal_frames_read;
   report.read_hold_ms = src.info().read_hold_ms;
   result_.databases.push_back(report);
   *stored = true;

@@ -65,6 +65,8 @@ struct DatabaseCapture {
   std::string quick_check;         // "ok", or "" when not run in this capture
   int64_t last_check_ns = 0;       // when its newest passing check ran (0: never)
   bool quick_check_split = false;  // checked per table on two connections plus page accounting
+  bool read_direct = false;        // read from the files (and WAL frames), not through the backup API
+  uint64_t wal_frames_read = 0;    // pages read from -wal frames
   uint64_t chunks_unchanged = 0;   // chunks reused by fingerprint, not hashed or stored
 };
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/sqlite_page_audit.h"
+#include "core/sqlite_wal.h"
 
 namespace qm {
 
@@ -225,29 +226,51 @@ int ReadMainFile(sqlite3* db, void* out, int n, sqlite3_int64 offset) {
   return fp->pMethods->xRead(fp, out, n, offset);
 }
 
-// WAL mode: the WAL-index header (https://sqlite.org/walformat.html), read
-// through the connection's own mapping of the -shm file, never a descriptor
-// of ours (closing one would drop this process's POSIX locks on the file,
-// read marks included). It is two copies of 48 bytes; a committing writer
-// writes the second copy, then the first, and this reads the first, then
-// the second, as SQLite's readers do, so equal copies are a consistent
-// read. Every commit changes it (iChange, mxFrame), and so does every
-// restart of the WAL (its salts). Empty when it cannot be read
-// consistently. REQUIRES: `db` is in WAL mode (it has mapped the -shm).
-std::string WalIndexHeader(sqlite3* db) {
+// WAL mode: the first page of the WAL-index (https://sqlite.org/walformat.html),
+// read through the connection's own mapping of the -shm file, never a
+// descriptor of ours (closing one would drop this process's POSIX locks on
+// the file, read marks included). Null when it cannot be mapped.
+// REQUIRES: `db` is in WAL mode (it has mapped the -shm).
+struct ShmView {
+  sqlite3_file* fp = nullptr;
+  const volatile uint8_t* base = nullptr;
+};
+ShmView MapWalIndex(sqlite3* db) {
   sqlite3_file* fp = nullptr;
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) != SQLITE_OK || !fp || !fp->pMethods ||
       fp->pMethods->iVersion < 2 || !fp->pMethods->xShmMap || !fp->pMethods->xShmBarrier)
     return {};
   volatile void* region = nullptr;
   if (fp->pMethods->xShmMap(fp, 0, 32 * 1024, 0, &region) != SQLITE_OK || region == nullptr) return {};
-  const volatile uint8_t* h = static_cast<const volatile uint8_t*>(region);
+  return ShmView{fp, static_cast<const volatile uint8_t*>(region)};
+}
+
+// The WAL-index header: two copies of 48 bytes; a committing writer writes
+// the second copy, then the first, and this reads the first, then the
+// second, as SQLite's readers do, so equal copies are a consistent read.
+// Every commit changes it (iChange, mxFrame), and so does every restart of
+// the WAL (its salts). Empty when it cannot be read consistently.
+std::string WalIndexHeaderBytes(const ShmView& shm) {
+  if (shm.base == nullptr) return {};
   char first[48], second[48];
-  for (int i = 0; i < 48; i++) first[i] = static_cast<char>(h[i]);
-  fp->pMethods->xShmBarrier(fp);
-  for (int i = 0; i < 48; i++) second[i] = static_cast<char>(h[48 + i]);
+  for (int i = 0; i < 48; i++) first[i] = static_cast<char>(shm.base[i]);
+  shm.fp->pMethods->xShmBarrier(shm.fp);
+  for (int i = 0; i < 48; i++) second[i] = static_cast<char>(shm.base[48 + i]);
   if (std::memcmp(first, second, sizeof(first)) != 0 || first[12] != 1) return {};  // [12]: isInit
   return std::string(first, sizeof(first));
+}
+std::string CurrentWalIndexHeader(sqlite3* db) {
+  return WalIndexHeaderBytes(MapWalIndex(db));
+}
+
+// nBackfill: how many frames of the WAL have been copied into the database
+// file. Host byte order, one aligned word.
+uint32_t WalBackfill(const ShmView& shm) {
+  uint32_t v = 0;
+  uint8_t b[4];
+  for (int i = 0; i < 4; i++) b[i] = shm.base[kWalIndexBackfillOffset + i];
+  std::memcpy(&v, b, 4);
+  return v;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -309,6 +332,9 @@ struct SqliteSource::Impl {
   std::string split_failure;
   std::vector<uint32_t> roots;
   std::optional<SqlitePageAudit> audit;
+  // WAL mode: the WAL-index header our read transaction began at (see
+  // PinWalState), "" when it is not known.
+  std::string wal_index;
   ~Impl() {
     if (checker.joinable()) checker.join();
     if (checker2.joinable()) checker2.join();
@@ -347,10 +373,9 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
   m.began = Clock::now();
   QM_RETURN_IF_ERROR(src->BeginAndReadState());
   m.skip_check = check == SqliteCheck::kSkip;
-  if (m.skip_check) return src;
   if (src->info_.wal) {
-    QM_RETURN_IF_ERROR(src->OpenWalCheckConnection());
-  } else if (m.have_header) {
+    QM_RETURN_IF_ERROR(src->PinWalState());
+  } else if (!m.skip_check && m.have_header) {
     src->OpenCheckConnection();
   }
   return src;
@@ -448,33 +473,41 @@ void SqliteSource::OpenCheckConnection() {
 
 namespace {
 std::function<void()> g_between_begins_hook;  // tests only
+std::atomic<bool> g_read_wal_directly{true};  // tests only
 }  // namespace
+
+void SqliteSource::SetReadWalDirectlyForTest(bool enabled) {
+  g_read_wal_directly.store(enabled);
+}
 
 void SqliteSource::SetBetweenBeginsHookForTest(std::function<void()> hook) {
   g_between_begins_hook = std::move(hook);
 }
 
-// WAL mode: readers never block writers, so nothing holds the state still
-// while a second connection begins. Instead our read transaction is begun
-// again between two readings of the WAL-index header, and the second
-// connection's begun before the second reading: if both readings are equal,
-// no commit and no WAL restart came in between, so both transactions see the
-// state that header describes. A writer committing in between makes them
-// differ; after a few tries the check runs on our own connection after the
-// copy, as it does when the -shm cannot be read. Only an error beginning our
-// own transaction again is Open's error.
-Status SqliteSource::OpenWalCheckConnection() {
+// WAL mode: readers never block writers, so nothing says which state a
+// read transaction began at. Our read transaction is begun again between two
+// readings of the WAL-index header (and, unless the check is skipped, the
+// check connection's before the second reading): if both readings are
+// equal, no commit and no WAL restart came in between, so our transaction
+// (and the check connection's) sees the state that header describes, which
+// is then known (wal_index) and lets Stream read the files directly. A
+// writer committing in between makes them differ; after a few tries Stream
+// uses the online backup API and the check runs on our own connection after
+// the copy, as when the -shm cannot be read. Only an error beginning our own
+// transaction again is Open's error.
+Status SqliteSource::PinWalState() {
   Impl& m = *impl_;
   for (int attempt = 0; attempt < 3; attempt++) {
-    const std::string before = WalIndexHeader(m.db);
+    const std::string before = CurrentWalIndexHeader(m.db);
     if (before.empty()) return Status::OK();
     sqlite3_exec(m.db, "COMMIT", nullptr, nullptr, nullptr);
     m.in_txn = false;
     QM_RETURN_IF_ERROR(BeginAndReadState());
-    if (!info_.wal) return Status::OK();  // no longer in WAL mode: checked after the copy
+    if (!info_.wal) return Status::OK();  // no longer in WAL mode: read directly, checked after the copy
     if (g_between_begins_hook) g_between_begins_hook();
-    sqlite3* c = OpenSameState(m.path, info_.page_count, nullptr, &m.check_busy);
-    if (c != nullptr && WalIndexHeader(m.db) == before) {
+    sqlite3* c = m.skip_check ? nullptr : OpenSameState(m.path, info_.page_count, nullptr, &m.check_busy);
+    if (CurrentWalIndexHeader(m.db) == before) {
+      m.wal_index = before;
       m.check_db = c;
       return Status::OK();
     }
@@ -632,42 +665,146 @@ Status SqliteSource::WaitQuickCheck() {
   return m.check_status;
 }
 
-// Rollback-journal mode: our read transaction holds a SHARED lock, and no
-// writer can take the EXCLUSIVE lock it needs to write the database file
-// while any SHARED lock is held. So the file's first page_count pages are
-// exactly the committed state the transaction sees, and reading them
-// through the connection's own file handle (SQLite's VFS; opening and
-// closing another descriptor on the file would drop the process's POSIX
-// locks) in 1 MiB reads costs a few hundred syscalls instead of one per
-// page plus the backup API's copying (1 GiB: ~0.2 s against 1.5 s).
-Status SqliteSource::StreamDirect(const PageFn& fn) {
+// Reads the transaction's pages straight from the files, through SQLite's
+// own handles (opening and closing another descriptor on the database file
+// would drop the process's POSIX locks), 1 MiB of the database file per
+// read: a few hundred syscalls per GiB instead of one per page plus the
+// backup API's copying (1 GiB: ~0.2 s against 1.5 s).
+//
+// Rollback-journal mode (`frames` null): our read transaction holds a SHARED
+// lock, and no writer can take the EXCLUSIVE lock it needs to write the
+// database file while any SHARED lock is held. So the file's first
+// page_count pages are exactly the committed state the transaction sees.
+//
+// WAL mode (see StreamWal): the pages in `frames` are read from those frames
+// of the -wal file, the others from the database file, and a page past the
+// end of the database file must be in `frames`.
+Status SqliteSource::StreamFiles(const PageFn& fn, const std::vector<WalPageFrame>* frames, sqlite3_file* wal) {
   Impl& m = *impl_;
   sqlite3_file* fp = nullptr;
   if (sqlite3_file_control(m.db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) != SQLITE_OK || !fp || !fp->pMethods)
     return Status::NotSupported(m.path, "no file handle");
   const uint32_t ps = info_.page_size;
+  uint64_t file_pages = info_.page_count;
+  if (frames != nullptr) {
+    sqlite3_int64 size = 0;
+    if (fp->pMethods->xFileSize(fp, &size) != SQLITE_OK || size < 0)
+      return Status::IOError(m.path, "cannot read the database file's size");
+    file_pages = static_cast<uint64_t>(size) / ps;
+  }
   const uint64_t per_read = std::max<uint64_t>(1, (1u << 20) / ps);
   Bytes buf(static_cast<size_t>(per_read * ps));
+  size_t next_frame = 0;
   for (uint64_t first = 1; first <= info_.page_count; first += per_read) {
     const uint64_t n = std::min<uint64_t>(per_read, info_.page_count - first + 1);
-    const int rc =
-        fp->pMethods->xRead(fp, buf.data(), static_cast<int>(n * ps), static_cast<sqlite3_int64>((first - 1) * ps));
-    if (rc != SQLITE_OK)
-      return Status::Corruption(m.path, "the file is shorter than its " + std::to_string(info_.page_count) +
-                                            " pages, or unreadable (SQLite I/O code " + std::to_string(rc) + ")");
+    const uint64_t in_file = file_pages >= first ? std::min<uint64_t>(n, file_pages - first + 1) : 0;
+    if (in_file > 0) {
+      const int rc = fp->pMethods->xRead(fp, buf.data(), static_cast<int>(in_file * ps),
+                                         static_cast<sqlite3_int64>((first - 1) * ps));
+      if (rc != SQLITE_OK)
+        return Status::Corruption(m.path, "the file is shorter than its " + std::to_string(info_.page_count) +
+                                              " pages, or unreadable (SQLite I/O code " + std::to_string(rc) + ")");
+    }
     for (uint64_t i = 0; i < n; i++) {
-      const ByteView page(buf.data() + i * ps, ps);
-      if (m.audit) m.audit->AddPage(first + i, page);  // the split check's page accounting
-      QM_RETURN_IF_ERROR(fn(first + i, page));
+      const uint64_t page_no = first + i;
+      uint8_t* p = buf.data() + i * ps;
+      if (frames != nullptr && next_frame < frames->size() && (*frames)[next_frame].page == page_no) {
+        const uint64_t at = WalFrameOffset((*frames)[next_frame].frame, ps) + kWalFrameHeaderSize;
+        const int rc = wal->pMethods->xRead(wal, p, static_cast<int>(ps), static_cast<sqlite3_int64>(at));
+        if (rc != SQLITE_OK)
+          return Status::IOError(m.path, "cannot read WAL frame " + std::to_string((*frames)[next_frame].frame) +
+                                             " (SQLite I/O code " + std::to_string(rc) + ")");
+        next_frame++;
+      } else if (i >= in_file) {
+        return Status::Corruption(
+            m.path, "page " + std::to_string(page_no) + " is past the end of the database file and in no WAL frame");
+      }
+      const ByteView page(p, ps);
+      if (m.audit) m.audit->AddPage(page_no, page);  // the split check's page accounting
+      QM_RETURN_IF_ERROR(fn(page_no, page));
     }
   }
+  info_.direct_read = true;
+  return Status::OK();
+}
+
+namespace {
+// A WAL of more frames than this (4 GiB of 4 KiB pages) goes through the
+// backup API: the frame map costs 8 bytes per frame.
+constexpr uint32_t kMaxWalFramesRead = 1u << 20;
+}  // namespace
+
+// WAL mode, the state pinned (PinWalState): the WAL-index header H our
+// transaction began at names its last frame M. While our read mark is held,
+// SQLite's checkpoints copy into the database file only frames up to the
+// oldest reader's mark (never past M), and restart the WAL only when every
+// frame is copied and no reader holds a mark other than 0. So:
+// - nBackfill == M: every frame of the state is in the database file, and
+//   nothing after M can be copied there until we end: read the file alone.
+//   (A restart may follow, its frames are not read.)
+// - nBackfill < M: a reader on mark 0 blocks copying, one on another mark
+//   blocks restarts, so frames 1..M stay as they are and the file's pages
+//   that have no frame in 1..M are never written: read those from the file
+//   and the others from their last frame <= M, after checking every frame
+//   against H (core/sqlite_wal.h). nBackfill is read before the header
+//   because a restart writes the header first, then zeroes nBackfill: a
+//   zero from a restart is always seen with the new salts.
+// Anything unexpected (no -shm mapping, salts changed, a frame that does not
+// verify, a WAL of more than kMaxWalFramesRead frames) leaves *done false
+// before any page is given, and Stream uses the backup API.
+Status SqliteSource::StreamWal(const PageFn& fn, bool* done) {
+  Impl& m = *impl_;
+  *done = false;
+  if (m.wal_index.empty() || !g_read_wal_directly.load()) return Status::OK();
+  auto index = DecodeWalIndexHeader(AsBytes(m.wal_index));
+  if (!index.ok() || (index->max_frame > 0 && index->page_size != info_.page_size)) return Status::OK();
+  const ShmView shm = MapWalIndex(m.db);
+  if (shm.base == nullptr) return Status::OK();
+  const uint32_t backfill = WalBackfill(shm);
+  shm.fp->pMethods->xShmBarrier(shm.fp);
+  const std::string now = WalIndexHeaderBytes(shm);
+  auto same_salts = [&](const std::string& h) {
+    return h.size() == kWalIndexHeaderSize && std::memcmp(h.data() + 32, m.wal_index.data() + 32, 8) == 0;
+  };
+  if (!same_salts(now) || backfill > index->max_frame) return Status::OK();
+  std::vector<WalPageFrame> frames;
+  sqlite3_file* wal = nullptr;
+  const bool read_frames = backfill < index->max_frame;
+  if (read_frames) {
+    if (index->page_count != info_.page_count || index->max_frame > kMaxWalFramesRead) return Status::OK();
+    if (sqlite3_file_control(m.db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal || !wal->pMethods)
+      return Status::OK();
+    Bytes buf(kWalFrameHeaderSize + info_.page_size);
+    if (wal->pMethods->xRead(wal, buf.data(), kWalHeaderSize, 0) != SQLITE_OK) return Status::OK();
+    auto scan = WalFrameScan::Start(*index, ByteView(buf.data(), kWalHeaderSize));
+    if (!scan.ok()) return Status::OK();
+    for (uint32_t f = 1; f <= index->max_frame; f++) {
+      if (wal->pMethods->xRead(wal, buf.data(), static_cast<int>(buf.size()),
+                               static_cast<sqlite3_int64>(WalFrameOffset(f, info_.page_size))) != SQLITE_OK ||
+          !scan->Add(buf).ok())
+        return Status::OK();
+    }
+    auto map = scan->Finish();
+    if (!map.ok()) return Status::OK();
+    frames = std::move(map).value();
+  }
+  *done = true;
+  QM_RETURN_IF_ERROR(StreamFiles(fn, &frames, wal));
+  info_.wal_frames_read = read_frames ? frames.size() : 0;
+  // Belt and braces for the argument above: frames read from a WAL that was
+  // restarted meanwhile would be a torn copy, so say so instead.
+  if (read_frames && !same_salts(WalIndexHeaderBytes(shm)))
+    return Status::Corruption(m.path, "the WAL was restarted while its frames were read; the copy is not used");
   return Status::OK();
 }
 
 Status SqliteSource::Stream(const PageFn& fn) {
   Impl& m = *impl_;
   if (!m.in_txn) return Status::InvalidArgument(m.path, "read transaction already ended");
-  if (!info_.wal) return StreamDirect(fn);
+  if (!info_.wal) return StreamFiles(fn, nullptr, nullptr);
+  bool done = false;
+  QM_RETURN_IF_ERROR(StreamWal(fn, &done));
+  if (done) return Status::OK();
   PageSink sink;
   sink.page_size = info_.page_size;
   sink.fn = &fn;

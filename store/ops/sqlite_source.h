@@ -3,16 +3,22 @@
 // Open() starts a read transaction on a read-only connection (so the copy is
 // one committed state, including commits that still live only in the -wal
 // file, and qm-snap never checkpoints: a read-only connection cannot).
-// Stream() then copies that state with SQLite's online backup API into a
-// destination opened on a private VFS whose xWrite hands each page to the
-// caller instead of writing a file: no temporary copy on disk, memory bounded
-// by one page plus SQLite's small destination cache. The backup API delivers
-// pages 2..N in ascending order and page 1 when its pager commits (usually
-// last); the caller gets each page once. The backup API bumps three header
+// Stream() then hands that state to the caller page by page, no temporary
+// copy on disk, memory bounded by 1 MiB of pages (plus, in WAL mode, 8 bytes
+// per WAL frame). It reads the files itself, under guarantees the held read
+// transaction gives (StreamFiles and StreamWal in the .cc): in rollback mode
+// the database file; in WAL mode the database file and the WAL frames of the
+// state, once the WAL-index header the transaction began at is known and
+// every frame checks against it. Otherwise (a WAL-mode state that could not
+// be pinned, or frames that do not check) it copies the state with SQLite's
+// online backup API into a destination opened on a private VFS whose xWrite
+// hands each page to the caller instead of writing a file. The backup API
+// delivers pages 2..N in ascending order and page 1 when its pager commits
+// (usually last); the caller gets each page once. It bumps three header
 // counters in its copy; page 1 is given with the source's values restored,
-// so a quiescent database is reproduced byte for byte and an unchanged one
-// yields the same pages every time. End() (or destruction) ends the read
-// transaction; `read_hold_ms` is how long it was held.
+// so a quiescent database is reproduced byte for byte. End() (or
+// destruction) ends the read transaction; `read_hold_ms` is how long it was
+// held.
 //
 // In WAL mode writers are never blocked by the read transaction. In
 // rollback-journal mode a read transaction holds a SHARED lock: a writer
@@ -25,9 +31,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/result.h"
+#include "core/sqlite_wal.h"
+
+struct sqlite3_file;
 
 namespace qm {
 
@@ -49,6 +59,11 @@ struct SqliteStateInfo {
   // The "ok" came from the split check (StartQuickCheck): per-table checks
   // on two connections and the page accounting of the streamed pages.
   bool split_check = false;
+  // The pages were read from the files themselves (the database file, and
+  // in WAL mode the frames of wal_frames_read pages from the -wal file),
+  // not through the online backup API.
+  bool direct_read = false;
+  uint64_t wal_frames_read = 0;
 };
 
 class SqliteSource {
@@ -70,7 +85,7 @@ class SqliteSource {
   // PRAGMA quick_check of the transaction's state. The source usually holds
   // a second connection in the same committed state (CanCheckConcurrently():
   // in rollback-journal mode kept there by the SHARED lock, in WAL mode
-  // proven by the WAL-index header, see OpenWalCheckConnection in the .cc);
+  // proven by the WAL-index header, see PinWalState in the .cc);
   // StartQuickCheck() then runs the check on
   // a thread of its own on that connection, beside Stream() and beside the
   // other databases' checks, so a backup's checks all start at once instead
@@ -92,26 +107,28 @@ class SqliteSource {
   // of the source's read transaction and the check connection's, where a
   // commit must cost the concurrent check, never its "same state".
   static void SetBetweenBeginsHookForTest(std::function<void()> hook);
+  // Tests only: false makes WAL-mode Stream use the online backup API.
+  static void SetReadWalDirectlyForTest(bool enabled);
   // Waits for the check started above, or runs it here (on the calling
   // thread, before or after Stream, never during it) when none was started.
   // Its result goes to info().quick_check, and is also the returned status
   // when not "ok". Idempotent: a second call returns the first's status.
   Status WaitQuickCheck();
   bool CanCheckConcurrently() const;
-  // Streams the pages of the transaction's state: in rollback-journal mode
-  // read straight from the database file under the transaction's SHARED
-  // lock (page 1 first, as stored), in WAL mode through the online backup
-  // API (which merges the WAL frames the transaction sees).
+  // Streams the pages of the transaction's state: read straight from the
+  // files (pages 1..N in order; see the top of this file), or through the
+  // online backup API (page 1 at any point).
   Status Stream(const PageFn& fn);
   // Ends the read transaction (idempotent); fixes info().read_hold_ms.
   void End();
 
  private:
   SqliteSource() = default;
-  Status StreamDirect(const PageFn& fn);
+  Status StreamFiles(const PageFn& fn, const std::vector<WalPageFrame>* frames, sqlite3_file* wal);
+  Status StreamWal(const PageFn& fn, bool* done);
   Status BeginAndReadState();
   void OpenCheckConnection();
-  Status OpenWalCheckConnection();
+  Status PinWalState();
   bool PrepareSplitCheck();
   void JoinCheckThreads();
   void SplitCheckVerdict();

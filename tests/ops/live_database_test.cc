@@ -75,6 +75,8 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
     ~SplitAlways() { SqliteSource::SetSplitCheckMinPages(old); }
   } split_always;
   int split_checks = 0;
+  int direct_reads = 0;  // read from the files, not through the backup API
+  int frame_reads = 0;   // WAL mode: with pages from -wal frames
   const std::string db_path = src_ + "/data/quantmesh.db";
   {
     sqlite3* db = nullptr;
@@ -138,9 +140,15 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
     EXPECT_GE(b->databases[0].read_hold_ms, 0.0);
     EXPECT_EQ("ok", b->databases[0].quick_check);
     split_checks += b->databases[0].quick_check_split ? 1 : 0;
+    direct_reads += b->databases[0].read_direct ? 1 : 0;
+    frame_reads += b->databases[0].wal_frames_read > 0 ? 1 : 0;
     snaps.push_back(b->snapshot_id);
   }
+  // The files (and the WAL's frames) were read by us under the writer, its
+  // checkpoints and WAL restarts included (it checkpoints every 1000 pages).
+  EXPECT_GT(direct_reads, 0);
   if (wal) {
+    EXPECT_GT(frame_reads, 0);
     EXPECT_EQ(0, split_checks) << "WAL mode has one connection: checked whole";
   } else {
     EXPECT_GT(split_checks, 0) << "the split check ran under the writer";

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,12 +15,15 @@
 namespace qm {
 namespace {
 
-// Captures `path` into one string of pages.
-Result<std::string> Capture(const std::string& path, SqliteStateInfo* info = nullptr) {
+// Captures `path` into one string of pages; `during` runs before each page
+// is taken.
+Result<std::string> Capture(const std::string& path, SqliteStateInfo* info = nullptr,
+                            const std::function<void(uint64_t page_no)>& during = nullptr) {
   QM_ASSIGN_OR_RETURN(auto src, SqliteSource::Open(path, 1000));
   std::string image, page1;
   uint64_t expect = 2;
   QM_RETURN_IF_ERROR(src->Stream([&](uint64_t page_no, ByteView page) {
+    if (during) during(page_no);
     if (page_no == 1) {
       if (!page1.empty()) return Status::Corruption("page 1 twice");
       page1 = AsString(page);
@@ -46,6 +50,23 @@ sqlite3* OpenWalWriter(const std::string& path) {
   ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
   ExecSql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
   return db;
+}
+
+// Opens (creating) `path` and runs `sql` on it; nullptr if it cannot be opened.
+sqlite3* OpenAndExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    sqlite3_close(db);
+    return nullptr;
+  }
+  ExecSql(db, sql);
+  return db;
+}
+
+// `n` rows of `v` = prefix || 60 random hex digits, as one insert.
+std::string InsertRows(int n, const std::string& prefix) {
+  return "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < " + std::to_string(n) +
+         ") INSERT INTO t(v) SELECT '" + prefix + "' || hex(randomblob(30)) FROM n;";
 }
 
 class SqliteSourceTest : public ::testing::TestWithParam<std::tuple<bool, int>> {};
@@ -82,6 +103,9 @@ TEST_P(SqliteSourceTest, AQuiescentDatabaseIsCapturedByteForByte) {
   EXPECT_EQ(static_cast<uint32_t>(page_size), info.page_size);
   EXPECT_EQ(wal, info.wal);
   EXPECT_EQ(image->size(), info.page_count * info.page_size);
+  // Both modes read the file themselves (WAL: its WAL is empty).
+  EXPECT_TRUE(info.direct_read);
+  EXPECT_EQ(0u, info.wal_frames_read);
 }
 
 INSTANTIATE_TEST_SUITE_P(JournalModesAndPageSizes, SqliteSourceTest,
@@ -95,15 +119,138 @@ TEST(SqliteSourceWalTest, CommitsThatLiveOnlyInTheWalAreCaptured) {
   for (int i = 0; i < 200; i++) ExecSql(db, "INSERT INTO t(v) VALUES ('row" + std::to_string(i) + "')");
   // The writer stays open: nothing has been checkpointed into the file.
   ASSERT_LE(ReadFileToString(path).size(), 4096u * 2);
-  auto image = Capture(path);
+  SqliteStateInfo info;
+  auto image = Capture(path, &info);
   ASSERT_TRUE(image.ok()) << image.status().ToString();
   const std::string copy = dir.path() + "/copy.db";
   WriteStringToFile(copy, *image);  // alone, without a -wal beside it
   EXPECT_EQ("ok", QuerySqlite(copy, "PRAGMA integrity_check"));
   EXPECT_EQ("200", QuerySqlite(copy, "SELECT count(*) FROM t"));
+  EXPECT_TRUE(info.direct_read) << "the WAL's frames were read by us, not through the backup API";
+  EXPECT_GT(info.wal_frames_read, 0u);
   // The source's -wal is still there: qm-snap never checkpoints.
   EXPECT_TRUE(std::ifstream(path + "-wal").good());
   EXPECT_GT(ReadFileToString(path + "-wal").size(), 0u);
+  sqlite3_close(db);
+}
+
+// A WAL database whose frames update pages of the file, append pages past
+// its end and update some pages twice: reading the file and the frames
+// ourselves gives exactly SQLite's own copy (the backup API's), header
+// counters apart (the backup API's copy gets the file's).
+TEST(SqliteSourceWalTest, ReadingTheFramesOurselvesGivesSqlitesOwnCopy) {
+  for (int page_size : {512, 4096, 65536}) {
+    SCOPED_TRACE(page_size);
+    TempDir dir;
+    const std::string path = dir.path() + "/w.db";
+    sqlite3* db =
+        OpenAndExec(path, "PRAGMA page_size=" + std::to_string(page_size) +
+                              "; PRAGMA journal_mode=WAL;"
+                              "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX tv ON t(v);" +
+                              InsertRows(3000, "") + "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0;");
+    ASSERT_NE(nullptr, db);
+    const uint64_t file_size = ReadFileToString(path).size();
+    ExecSql(db, "UPDATE t SET v = hex(randomblob(40)) WHERE id % 7 = 0");
+    ExecSql(db, "UPDATE t SET v = 'twice' WHERE id % 49 = 0");
+    ExecSql(db, InsertRows(1000, ""));
+    ASSERT_EQ(file_size, ReadFileToString(path).size()) << "nothing checkpointed";
+    SqliteStateInfo direct, api;
+    auto ours = Capture(path, &direct);
+    ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+    SqliteSource::SetReadWalDirectlyForTest(false);
+    auto theirs = Capture(path, &api);
+    SqliteSource::SetReadWalDirectlyForTest(true);
+    ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
+    EXPECT_TRUE(direct.direct_read);
+    EXPECT_FALSE(api.direct_read);
+    EXPECT_GT(direct.wal_frames_read, 0u);
+    EXPECT_GT(direct.page_count * page_size, file_size) << "pages past the end of the file came from the WAL";
+    ASSERT_EQ(theirs->size(), ours->size());
+    for (size_t at : {24, 40, 92}) {  // change counter, schema cookie, version-valid-for
+      ours->replace(at, 4, 4, '\0');
+      theirs->replace(at, 4, 4, '\0');
+    }
+    EXPECT_TRUE(*ours == *theirs) << "the two copies differ";
+    const std::string copy = dir.path() + "/copy.db";
+    WriteStringToFile(copy, *ours);
+    EXPECT_EQ("ok", QuerySqlite(copy, "PRAGMA integrity_check"));
+    EXPECT_EQ("4000", QuerySqlite(copy, "SELECT count(*) FROM t"));
+    EXPECT_EQ("61", QuerySqlite(copy, "SELECT count(*) FROM t WHERE v = 'twice'"));
+    sqlite3_close(db);
+  }
+}
+
+// While the copy reads, the application commits and checkpoints. With
+// frames in the WAL (nothing copied back yet), the checkpoint copies our
+// state's frames into the file while we read it: the copy is still the
+// state the read began at. With every frame already in the file, the next
+// commit restarts the WAL over the frames: the copy reads the file alone and
+// is still that state.
+TEST(SqliteSourceWalTest, CheckpointsAndWalRestartsDuringTheCopyDoNotReachIt) {
+  for (bool backfilled : {false, true}) {
+    SCOPED_TRACE(backfilled ? "every frame already in the file" : "frames not yet in the file");
+    TempDir dir;
+    const std::string path = dir.path() + "/w.db";
+    sqlite3* db = OpenAndExec(path,
+                              "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
+                              "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);" +
+                                  InsertRows(5000, "first") + "UPDATE t SET v = 'begin' || hex(randomblob(30))");
+    ASSERT_NE(nullptr, db);
+    if (backfilled) ExecSql(db, "PRAGMA wal_checkpoint(PASSIVE)");
+    int checkpointed = -1;
+    SqliteStateInfo info;
+    auto image = Capture(path, &info, [&](uint64_t page_no) {
+      if (page_no != 3) return;
+      ExecSql(db, "UPDATE t SET v = 'later' || hex(randomblob(30))");
+      sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, &checkpointed);
+    });
+    ASSERT_TRUE(image.ok()) << image.status().ToString();
+    EXPECT_TRUE(info.direct_read);
+    if (backfilled) {
+      EXPECT_EQ(0u, info.wal_frames_read) << "the file alone holds the state";
+      EXPECT_EQ(0, checkpointed) << "the WAL restarted; copying its new frames waits for our read";
+    } else {
+      EXPECT_GT(info.wal_frames_read, 0u);
+      EXPECT_GT(checkpointed, 0) << "the checkpoint copied frames into the file during the read";
+    }
+    const std::string copy = dir.path() + "/copy.db";
+    WriteStringToFile(copy, *image);
+    EXPECT_EQ("ok", QuerySqlite(copy, "PRAGMA integrity_check"));
+    EXPECT_EQ("5000", QuerySqlite(copy, "SELECT count(*) FROM t WHERE v LIKE 'begin%'"));
+    EXPECT_EQ("5000", QuerySqlite(path, "SELECT count(*) FROM t WHERE v LIKE 'later%'"));
+    sqlite3_close(db);
+  }
+}
+
+// Frames that do not check against the WAL-index header are never read by
+// us: SQLite's backup API copies the state instead.
+TEST(SqliteSourceWalTest, AFrameThatDoesNotCheckIsLeftToSqlite) {
+  TempDir dir;
+  const std::string path = dir.path() + "/w.db";
+  sqlite3* db = OpenWalWriter(path);
+  ASSERT_NE(nullptr, db);
+  for (int i = 0; i < 20; i++) ExecSql(db, "INSERT INTO t(v) VALUES ('row" + std::to_string(i) + "')");
+  auto src = SqliteSource::Open(path, 1000, SqliteCheck::kSkip);
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  {
+    // A flipped bit in frame 1's checksum, under the open read transaction.
+    std::fstream wal(path + "-wal", std::ios::in | std::ios::out | std::ios::binary);
+    wal.seekg(32 + 16);
+    char c = 0;
+    wal.read(&c, 1);
+    c ^= 1;
+    wal.seekp(32 + 16);
+    wal.write(&c, 1);
+  }
+  uint64_t pages = 0;
+  Status streamed = (*src)->Stream([&](uint64_t, ByteView) {
+    pages++;
+    return Status::OK();
+  });
+  ASSERT_TRUE(streamed.ok()) << streamed.ToString();
+  EXPECT_FALSE((*src)->info().direct_read);
+  EXPECT_EQ((*src)->info().page_count, pages);
+  (*src)->End();
   sqlite3_close(db);
 }
 
@@ -219,6 +366,8 @@ TEST(SqliteSourceCheckTest, AWalCommitBetweenTheTwoBeginsIsNoticedAndTheCheckSta
       return Status::OK();
     });
     ASSERT_TRUE(streamed.ok()) << streamed.ToString();
+    // Its state known, the copy reads the files itself; not known, SQLite does.
+    EXPECT_EQ(commit_on_tries == 1, (*src)->info().direct_read);
     Status qc = (*src)->WaitQuickCheck();
     EXPECT_TRUE(qc.ok()) << qc.ToString();
     EXPECT_EQ("ok", (*src)->info().quick_check);
