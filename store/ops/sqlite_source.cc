@@ -333,8 +333,11 @@ struct SqliteSource::Impl {
   std::vector<uint32_t> roots;
   std::optional<SqlitePageAudit> audit;
   // WAL mode: the WAL-index header our read transaction began at (see
-  // PinWalState), "" when it is not known.
+  // PinWalState), "" when it is not known; once Stream has read the files,
+  // the frames it read pages from (for the audit's second reading).
   std::string wal_index;
+  std::vector<WalPageFrame> wal_frames;
+  sqlite3_file* wal_file = nullptr;
   ~Impl() {
     if (checker.joinable()) checker.join();
     if (checker2.joinable()) checker2.join();
@@ -506,12 +509,19 @@ Status SqliteSource::PinWalState() {
     if (!info_.wal) return Status::OK();  // no longer in WAL mode: read directly, checked after the copy
     if (g_between_begins_hook) g_between_begins_hook();
     sqlite3* c = m.skip_check ? nullptr : OpenSameState(m.path, info_.page_count, nullptr, &m.check_busy);
+    // The split check's third connection, for large databases (see
+    // PrepareSplitCheck): it too must begin before the second reading.
+    sqlite3* c2 = c != nullptr && info_.page_count >= SplitCheckMinPages()
+                      ? OpenSameState(m.path, info_.page_count, nullptr, &m.check_busy2)
+                      : nullptr;
     if (CurrentWalIndexHeader(m.db) == before) {
       m.wal_index = before;
       m.check_db = c;
+      m.check_db2 = c2;
       return Status::OK();
     }
-    if (c != nullptr) sqlite3_close_v2(c);  // ends its read transaction
+    if (c2 != nullptr) sqlite3_close_v2(c2);  // ends its read transaction
+    if (c != nullptr) sqlite3_close_v2(c);
   }
   return Status::OK();
 }
@@ -551,10 +561,11 @@ Status RunQuickCheck(sqlite3* db, const std::string& path, std::string* result) 
 // the tables and roots read from the schema through the first connection.
 bool SqliteSource::PrepareSplitCheck() {
   Impl& m = *impl_;
-  // WAL mode is checked whole: the page accounting is fed by the direct
-  // stream of rollback mode, and the third connection's state is proven by
-  // the change counter, which WAL commits do not bump.
-  if (info_.wal || !m.have_header || info_.page_count < SplitCheckMinPages()) return false;
+  // WAL mode: the third connection was opened by PinWalState, in the same
+  // state as the others (proven by the WAL-index header; WAL commits do not
+  // bump the change counter). Without it the check is whole.
+  if (!m.have_header || info_.page_count < SplitCheckMinPages()) return false;
+  if (info_.wal && m.check_db2 == nullptr) return false;
   auto audit = SqlitePageAudit::Start(ByteView(m.header, sizeof(m.header)), info_.page_count);
   if (!audit.ok()) return false;  // auto-vacuum (pointer maps), 2^24 pages or more: checked whole
   sqlite3_stmt* st = nullptr;
@@ -577,7 +588,7 @@ bool SqliteSource::PrepareSplitCheck() {
   }
   sqlite3_finalize(st);
   if (!ok || rc != SQLITE_DONE) return false;
-  m.check_db2 = OpenSameState(m.path, info_.page_count, m.header, &m.check_busy2);
+  if (!info_.wal) m.check_db2 = OpenSameState(m.path, info_.page_count, m.header, &m.check_busy2);
   if (m.check_db2 == nullptr) return false;
   m.audit.emplace(std::move(audit).value());
   m.tables = std::move(tables);
@@ -627,13 +638,22 @@ void SqliteSource::JoinCheckThreads() {
 void SqliteSource::SplitCheckVerdict() {
   Impl& m = *impl_;
   Status accounted = Status::Corruption(m.path, "a per-table check failed");
-  if (m.split_failure.empty()) {
+  if (!m.audit) {
+    accounted = Status::Corruption(m.path, "no page accounting (the stream's page 1 did not parse)");
+  } else if (m.split_failure.empty()) {
     const uint32_t ps = info_.page_size;
     accounted = m.audit->Finish(m.roots, [&](uint32_t page_no, Bytes* out) -> Status {
       out->resize(ps);
-      if (ReadMainFile(m.db, out->data(), static_cast<int>(ps), static_cast<sqlite3_int64>(page_no - 1) * ps) !=
-          SQLITE_OK)
-        return Status::Corruption(m.path, "cannot read page " + std::to_string(page_no) + " again");
+      // From where Stream read it: its WAL frame, or the database file.
+      auto f = std::lower_bound(m.wal_frames.begin(), m.wal_frames.end(), page_no,
+                                [](const WalPageFrame& e, uint32_t p) { return e.page < p; });
+      const int rc =
+          f != m.wal_frames.end() && f->page == page_no
+              ? m.wal_file->pMethods->xRead(
+                    m.wal_file, out->data(), static_cast<int>(ps),
+                    static_cast<sqlite3_int64>(WalFrameOffset(f->frame, ps) + kWalFrameHeaderSize))
+              : ReadMainFile(m.db, out->data(), static_cast<int>(ps), static_cast<sqlite3_int64>(page_no - 1) * ps);
+      if (rc != SQLITE_OK) return Status::Corruption(m.path, "cannot read page " + std::to_string(page_no) + " again");
       return Status::OK();
     });
   }
@@ -720,6 +740,16 @@ Status SqliteSource::StreamFiles(const PageFn& fn, const std::vector<WalPageFram
             m.path, "page " + std::to_string(page_no) + " is past the end of the database file and in no WAL frame");
       }
       const ByteView page(p, ps);
+      if (page_no == 1 && m.audit && std::memcmp(p, m.header, sizeof(m.header)) != 0) {
+        // WAL mode: the state's page 1 is in the WAL, and its header (size,
+        // freelist) is what the accounting must start from.
+        auto audit = SqlitePageAudit::Start(ByteView(p, sizeof(m.header)), info_.page_count);
+        if (audit.ok()) {
+          m.audit.emplace(std::move(audit).value());
+        } else {
+          m.audit.reset();  // the full check decides
+        }
+      }
       if (m.audit) m.audit->AddPage(page_no, page);  // the split check's page accounting
       QM_RETURN_IF_ERROR(fn(page_no, page));
     }
@@ -791,6 +821,8 @@ Status SqliteSource::StreamWal(const PageFn& fn, bool* done) {
   *done = true;
   QM_RETURN_IF_ERROR(StreamFiles(fn, &frames, wal));
   info_.wal_frames_read = read_frames ? frames.size() : 0;
+  m.wal_frames = std::move(frames);
+  m.wal_file = wal;
   // Belt and braces for the argument above: frames read from a WAL that was
   // restarted meanwhile would be a torn copy, so say so instead.
   if (read_frames && !same_salts(WalIndexHeaderBytes(shm)))

@@ -99,7 +99,8 @@ class SqliteSource {
   // Stream() delivers. All "ok" is reported as "ok" (and split_check); any
   // problem, or a stream that did not deliver every page, makes
   // WaitQuickCheck run the full PRAGMA quick_check for SQLite's own verdict.
-  // Auto-vacuum and WAL-mode databases are always checked whole.
+  // Auto-vacuum databases are always checked whole, and so are WAL-mode ones
+  // whose state could not be pinned with the third connection (PinWalState).
   void StartQuickCheck();
   static uint64_t SplitCheckMinPages();
   static void SetSplitCheckMinPages(uint64_t pages);  // for tests

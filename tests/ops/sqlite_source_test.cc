@@ -428,9 +428,15 @@ struct ScopedSplitCheck {
   uint64_t old;
 };
 
-void MakeTables(const std::string& path) {
+// How MakeTables leaves the database.
+enum class Journal { kRollback, kWalCheckpointed, kWalInFrames };
+
+void MakeTables(const std::string& path, Journal journal = Journal::kRollback) {
   sqlite3* db = nullptr;
   ASSERT_EQ(SQLITE_OK, sqlite3_open(path.c_str(), &db));
+  if (journal != Journal::kRollback) ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
+  // In frames: nothing is copied into the database file, even at close.
+  if (journal == Journal::kWalInFrames) sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   ExecSql(db,
           "CREATE TABLE a(id INTEGER PRIMARY KEY, v TEXT NOT NULL); CREATE INDEX a_v ON a(v);"
           "CREATE TABLE 'b c'(x, y BLOB); CREATE TABLE gone(z); BEGIN;");
@@ -444,55 +450,75 @@ void MakeTables(const std::string& path) {
   sqlite3_close(db);
 }
 
-Status CheckStreamed(const std::string& path, bool* split, std::string* verdict) {
+Status CheckStreamed(const std::string& path, bool* split, std::string* verdict, uint64_t* frames_read = nullptr) {
   QM_ASSIGN_OR_RETURN(auto src, SqliteSource::Open(path, 1000));
   src->StartQuickCheck();
   QM_RETURN_IF_ERROR(src->Stream([](uint64_t, ByteView) { return Status::OK(); }));
   Status qc = src->WaitQuickCheck();
   *split = src->info().split_check;
   *verdict = src->info().quick_check;
+  if (frames_read) *frames_read = src->info().wal_frames_read;
   return qc;
 }
 
 // A large enough database is checked per table on two connections plus the
 // page accounting of the streamed pages: "ok" for a healthy one (overflow
-// pages, an index, a freelist, a quoted table name).
+// pages, an index, a freelist, a quoted table name), in rollback mode and in
+// WAL mode, where the state may live in the WAL's frames, page 1 included
+// (the file's page 1 is then the empty database's).
 TEST(SqliteSourceSplitCheckTest, AHealthyDatabaseIsOkBySplitCheck) {
-  ScopedSplitCheck all(0);
-  TempDir dir;
-  const std::string path = dir.path() + "/ok.db";
-  MakeTables(path);
-  bool split = false;
-  std::string verdict;
-  Status s = CheckStreamed(path, &split, &verdict);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ("ok", verdict);
-  EXPECT_TRUE(split);
-  ScopedSplitCheck none(~uint64_t{0});
-  s = CheckStreamed(path, &split, &verdict);
-  EXPECT_TRUE(s.ok());
-  EXPECT_FALSE(split) << "below the threshold the check is whole";
+  for (Journal journal : {Journal::kRollback, Journal::kWalCheckpointed, Journal::kWalInFrames}) {
+    SCOPED_TRACE(static_cast<int>(journal));
+    ScopedSplitCheck all(0);
+    TempDir dir;
+    const std::string path = dir.path() + "/ok.db";
+    MakeTables(path, journal);
+    const bool in_frames = journal == Journal::kWalInFrames;
+    if (in_frames) {
+      ASSERT_GT(ReadFileToString(path + "-wal").size(), 1000000u);
+    }
+    bool split = false;
+    std::string verdict;
+    uint64_t frames_read = 0;
+    Status s = CheckStreamed(path, &split, &verdict, &frames_read);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ("ok", verdict);
+    EXPECT_TRUE(split);
+    EXPECT_EQ(in_frames, frames_read > 0);
+    ScopedSplitCheck none(~uint64_t{0});
+    s = CheckStreamed(path, &split, &verdict);
+    EXPECT_TRUE(s.ok());
+    EXPECT_FALSE(split) << "below the threshold the check is whole";
+  }
 }
 
 // A page nothing uses passes every per-table check; the accounting finds it,
 // and the verdict is then SQLite's own full check, in its words.
 TEST(SqliteSourceSplitCheckTest, ALeakedPageIsFoundAndReportedInSqlitesWords) {
-  ScopedSplitCheck all(0);
-  TempDir dir;
-  const std::string path = dir.path() + "/leak.db";
-  MakeTables(path);
-  std::string bytes = ReadFileToString(path);
-  const uint32_t pages = static_cast<uint32_t>(bytes.size() / 4096);
-  bytes.append(4096, '\0');
-  for (int i = 0; i < 4; i++) bytes[28 + i] = static_cast<char>((pages + 1) >> (24 - 8 * i));
-  WriteStringToFile(path, bytes);
-  ASSERT_EQ("ok", QuerySqlite(path, "PRAGMA quick_check(a)"));
-  bool split = true;
-  std::string verdict;
-  Status s = CheckStreamed(path, &split, &verdict);
-  EXPECT_EQ(Code::kCorruption, s.code()) << s.ToString();
-  EXPECT_FALSE(split);
-  EXPECT_NE(std::string::npos, verdict.find("is never used")) << verdict;
+  for (bool wal : {false, true}) {
+    SCOPED_TRACE(wal ? "WAL" : "rollback");
+    ScopedSplitCheck all(0);
+    TempDir dir;
+    const std::string path = dir.path() + "/leak.db";
+    MakeTables(path);
+    std::string bytes = ReadFileToString(path);
+    const uint32_t pages = static_cast<uint32_t>(bytes.size() / 4096);
+    bytes.append(4096, '\0');
+    for (int i = 0; i < 4; i++) bytes[28 + i] = static_cast<char>((pages + 1) >> (24 - 8 * i));
+    WriteStringToFile(path, bytes);
+    if (wal) {
+      sqlite3* db = OpenAndExec(path, "PRAGMA journal_mode=WAL");
+      sqlite3_close(db);
+      ASSERT_EQ("wal", QuerySqlite(path, "PRAGMA journal_mode"));
+    }
+    ASSERT_EQ("ok", QuerySqlite(path, "PRAGMA quick_check(a)"));
+    bool split = true;
+    std::string verdict;
+    Status s = CheckStreamed(path, &split, &verdict);
+    EXPECT_EQ(Code::kCorruption, s.code()) << s.ToString();
+    EXPECT_FALSE(split);
+    EXPECT_NE(std::string::npos, verdict.find("is never used")) << verdict;
+  }
 }
 
 // Waiting without streaming every page (an interrupted copy) cannot prove
