@@ -264,13 +264,13 @@ std::string CurrentWalIndexHeader(sqlite3* db) {
 }
 
 // nBackfill: how many frames of the WAL have been copied into the database
-// file. Host byte order, one aligned word.
+// file. Host byte order, one aligned word that checkpointers store
+// atomically: it is loaded the same way (four byte loads could tear as it
+// changes, and a torn value equal to mxFrame would skip frames the state
+// needs).
 uint32_t WalBackfill(const ShmView& shm) {
-  uint32_t v = 0;
-  uint8_t b[4];
-  for (int i = 0; i < 4; i++) b[i] = shm.base[kWalIndexBackfillOffset + i];
-  std::memcpy(&v, b, 4);
-  return v;
+  const auto* word = reinterpret_cast<const volatile uint32_t*>(shm.base + kWalIndexBackfillOffset);
+  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
 }
 
 using Clock = std::chrono::steady_clock;
