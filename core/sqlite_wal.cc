@@ -58,15 +58,39 @@ Result<WalIndexHeader> DecodeWalIndexHeader(ByteView bytes) {
   return h;
 }
 
-void WalFrameScan::Checksum(const uint8_t* data, size_t n) {
-  uint32_t s1 = checksum_[0], s2 = checksum_[1];
-  const bool big = index_.big_endian_checksums;
+namespace {
+
+// SQLite's WAL checksum (walformat.html): over 32-bit words in the order the
+// WAL's magic names, continuing from `sum`.
+void WalChecksum(bool big, const uint8_t* data, size_t n, uint32_t sum[2]) {
+  uint32_t s1 = sum[0], s2 = sum[1];
   for (size_t i = 0; i + 8 <= n; i += 8) {
     s1 += (big ? Big32(data + i) : Little32(data + i)) + s2;
     s2 += (big ? Big32(data + i + 4) : Little32(data + i + 4)) + s1;
   }
-  checksum_[0] = s1;
-  checksum_[1] = s2;
+  sum[0] = s1;
+  sum[1] = s2;
+}
+
+// A frame's own checks: page number, salts, and the checksum that continues
+// from `sum`, which it advances.
+bool FrameChecks(const WalIndexHeader& index, const uint8_t* p, uint32_t sum[2]) {
+  if (std::memcmp(p + 8, index.salt, 8) != 0) return false;
+  WalChecksum(index.big_endian_checksums, p, 8, sum);
+  WalChecksum(index.big_endian_checksums, p + kWalFrameHeaderSize, index.page_size, sum);
+  return sum[0] == Big32(p + 16) && sum[1] == Big32(p + 20);
+}
+
+}  // namespace
+
+bool WalFrameMatches(const WalIndexHeader& index, const WalPageFrame& f, ByteView frame) {
+  if (frame.size() != kWalFrameHeaderSize + index.page_size || Big32(frame.data()) != f.page) return false;
+  uint32_t sum[2] = {f.seed[0], f.seed[1]};
+  return FrameChecks(index, frame.data(), sum);
+}
+
+void WalFrameScan::Checksum(const uint8_t* data, size_t n) {
+  WalChecksum(index_.big_endian_checksums, data, n, checksum_);
 }
 
 Result<WalFrameScan> WalFrameScan::Start(const WalIndexHeader& index, ByteView wal_header) {
@@ -100,12 +124,11 @@ Status WalFrameScan::Add(ByteView frame) {
   const uint32_t page = Big32(p);
   if (page == 0) return fail("page number 0");
   if (std::memcmp(p + 8, index_.salt, 8) != 0) return fail("salts differ (left over from an earlier WAL)");
-  Checksum(p, 8);
-  Checksum(p + kWalFrameHeaderSize, index_.page_size);
-  if (checksum_[0] != Big32(p + 16) || checksum_[1] != Big32(p + 20)) return fail("checksum mismatch");
+  const WalPageFrame entry{page, n, {checksum_[0], checksum_[1]}};
+  if (!FrameChecks(index_, p, checksum_)) return fail("checksum mismatch");
   frames_ = n;
   last_commit_size_ = Big32(p + 4);
-  seen_.push_back(WalPageFrame{page, n});
+  seen_.push_back(entry);
   return Status::OK();
 }
 

@@ -16,8 +16,8 @@
 // checksum the index header records. Only then does Finish give the map.
 // A WAL restarted or rewritten under the scan cannot pass: its salts change.
 //
-// Pure logic, no I/O; every input is treated as hostile. Memory: 8 bytes per
-// frame scanned, until Finish. Not thread-safe.
+// Pure logic, no I/O; every input is treated as hostile. Memory: 16 bytes
+// per frame scanned, until Finish. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +29,6 @@
 namespace qm {
 
 inline constexpr size_t kWalIndexHeaderSize = 48;
-inline constexpr size_t kWalIndexBackfillOffset = 96;  // nBackfill, after the header's two copies
 inline constexpr size_t kWalHeaderSize = 32;
 inline constexpr size_t kWalFrameHeaderSize = 24;
 
@@ -55,8 +54,16 @@ inline uint64_t WalFrameOffset(uint32_t frame, uint32_t page_size) {
 
 struct WalPageFrame {
   uint32_t page;
-  uint32_t frame;  // the last frame <= mxFrame that holds the page
+  uint32_t frame;    // the last frame <= mxFrame that holds the page
+  uint32_t seed[2];  // the cumulative checksum before that frame
 };
+
+// Whether `frame` (24 + page_size bytes, read again from the -wal file) is
+// still the frame `f` that the scan verified: same page, the index's salts,
+// and the checksum that continues from f.seed. False once the WAL has been
+// restarted and the frame rewritten, or while it is being rewritten (any
+// mix of old and new bytes).
+bool WalFrameMatches(const WalIndexHeader& index, const WalPageFrame& f, ByteView frame);
 
 class WalFrameScan {
  public:

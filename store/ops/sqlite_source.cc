@@ -263,16 +263,6 @@ std::string CurrentWalIndexHeader(sqlite3* db) {
   return WalIndexHeaderBytes(MapWalIndex(db));
 }
 
-// nBackfill: how many frames of the WAL have been copied into the database
-// file. Host byte order, one aligned word that checkpointers store
-// atomically: it is loaded the same way (four byte loads could tear as it
-// changes, and a torn value equal to mxFrame would skip frames the state
-// needs).
-uint32_t WalBackfill(const ShmView& shm) {
-  const auto* word = reinterpret_cast<const volatile uint32_t*>(shm.base + kWalIndexBackfillOffset);
-  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
-}
-
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
@@ -336,8 +326,10 @@ struct SqliteSource::Impl {
   // PinWalState), "" when it is not known; once Stream has read the files,
   // the frames it read pages from (for the audit's second reading).
   std::string wal_index;
+  WalIndexHeader wal_header;
   std::vector<WalPageFrame> wal_frames;
   sqlite3_file* wal_file = nullptr;
+  Bytes frame_buf;
   ~Impl() {
     if (checker.joinable()) checker.join();
     if (checker2.joinable()) checker2.join();
@@ -644,16 +636,13 @@ void SqliteSource::SplitCheckVerdict() {
     const uint32_t ps = info_.page_size;
     accounted = m.audit->Finish(m.roots, [&](uint32_t page_no, Bytes* out) -> Status {
       out->resize(ps);
-      // From where Stream read it: its WAL frame, or the database file.
+      // As Stream read it: the WAL state's page, or the database file's.
       auto f = std::lower_bound(m.wal_frames.begin(), m.wal_frames.end(), page_no,
                                 [](const WalPageFrame& e, uint32_t p) { return e.page < p; });
-      const int rc =
-          f != m.wal_frames.end() && f->page == page_no
-              ? m.wal_file->pMethods->xRead(
-                    m.wal_file, out->data(), static_cast<int>(ps),
-                    static_cast<sqlite3_int64>(WalFrameOffset(f->frame, ps) + kWalFrameHeaderSize))
-              : ReadMainFile(m.db, out->data(), static_cast<int>(ps), static_cast<sqlite3_int64>(page_no - 1) * ps);
-      if (rc != SQLITE_OK) return Status::Corruption(m.path, "cannot read page " + std::to_string(page_no) + " again");
+      if (f != m.wal_frames.end() && f->page == page_no) return ReadStatePage(*f, out->data());
+      if (ReadMainFile(m.db, out->data(), static_cast<int>(ps), static_cast<sqlite3_int64>(page_no - 1) * ps) !=
+          SQLITE_OK)
+        return Status::Corruption(m.path, "cannot read page " + std::to_string(page_no) + " again");
       return Status::OK();
     });
   }
@@ -696,10 +685,10 @@ Status SqliteSource::WaitQuickCheck() {
 // database file while any SHARED lock is held. So the file's first
 // page_count pages are exactly the committed state the transaction sees.
 //
-// WAL mode (see StreamWal): the pages in `frames` are read from those frames
-// of the -wal file, the others from the database file, and a page past the
-// end of the database file must be in `frames`.
-Status SqliteSource::StreamFiles(const PageFn& fn, const std::vector<WalPageFrame>* frames, sqlite3_file* wal) {
+// WAL mode (see StreamWal): the pages in `frames` are read from the WAL
+// state (ReadStatePage), the others from the database file, and a page past
+// the end of the database file must be in `frames`.
+Status SqliteSource::StreamFiles(const PageFn& fn, const std::vector<WalPageFrame>* frames) {
   Impl& m = *impl_;
   sqlite3_file* fp = nullptr;
   if (sqlite3_file_control(m.db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) != SQLITE_OK || !fp || !fp->pMethods)
@@ -729,11 +718,7 @@ Status SqliteSource::StreamFiles(const PageFn& fn, const std::vector<WalPageFram
       const uint64_t page_no = first + i;
       uint8_t* p = buf.data() + i * ps;
       if (frames != nullptr && next_frame < frames->size() && (*frames)[next_frame].page == page_no) {
-        const uint64_t at = WalFrameOffset((*frames)[next_frame].frame, ps) + kWalFrameHeaderSize;
-        const int rc = wal->pMethods->xRead(wal, p, static_cast<int>(ps), static_cast<sqlite3_int64>(at));
-        if (rc != SQLITE_OK)
-          return Status::IOError(m.path, "cannot read WAL frame " + std::to_string((*frames)[next_frame].frame) +
-                                             " (SQLite I/O code " + std::to_string(rc) + ")");
+        QM_RETURN_IF_ERROR(ReadStatePage((*frames)[next_frame], p));
         next_frame++;
       } else if (i >= in_file) {
         return Status::Corruption(
@@ -765,42 +750,36 @@ constexpr uint32_t kMaxWalFramesRead = 1u << 20;
 }  // namespace
 
 // WAL mode, the state pinned (PinWalState): the WAL-index header H our
-// transaction began at names its last frame M. While our read mark is held,
-// SQLite's checkpoints copy into the database file only frames up to the
-// oldest reader's mark (never past M), and restart the WAL only when every
-// frame is copied and no reader holds a mark other than 0. So:
-// - nBackfill == M: every frame of the state is in the database file, and
-//   nothing after M can be copied there until we end: read the file alone.
-//   (A restart may follow, its frames are not read.)
-// - nBackfill < M: a reader on mark 0 blocks copying, one on another mark
-//   blocks restarts, so frames 1..M stay as they are and the file's pages
-//   that have no frame in 1..M are never written: read those from the file
-//   and the others from their last frame <= M, after checking every frame
-//   against H (core/sqlite_wal.h). nBackfill is read before the header
-//   because a restart writes the header first, then zeroes nBackfill: a
-//   zero from a restart is always seen with the new salts.
-// Anything unexpected (no -shm mapping, salts changed, a frame that does not
-// verify, a WAL of more than kMaxWalFramesRead frames) leaves *done false
-// before any page is given, and Stream uses the backup API.
+// transaction began at names its last frame M, and the state is each page's
+// last frame <= M, or the database file for a page with no frame there.
+// What SQLite guarantees while our read mark is held (wal.c):
+// - A checkpoint writes a page into the database file only from the page's
+//   last frame, and only when that frame is <= every reader's mark, so <= M:
+//   a page with no frame <= M is never written, and the file is never
+//   truncated below the state. (It may also skip a page whose last frame is
+//   past the oldest mark while still advancing nBackfill past the page's
+//   earlier frames: nBackfill == M does not mean the file holds the state.)
+// - Frames are rewritten only by a WAL restart, which needs every frame
+//   copied and no reader on a mark other than 0. A reader takes mark 0 only
+//   when every frame is already in the file, and mark 0 holds off every
+//   checkpoint. So frames 1..M stay as they are, or, if a restart rewrites
+//   them, the file holds the whole state and cannot change.
+// Hence: every frame 1..M is checked against H first (core/sqlite_wal.h);
+// each page with a frame is read from it, and the frame checked again as
+// read (WalFrameMatches); a frame that no longer checks was rewritten by a
+// restart, and the page is read from the file instead (ReadStatePage).
+// Anything unexpected before the first page (no WAL handle, frames that do
+// not check, more than kMaxWalFramesRead frames) leaves *done false, and
+// Stream uses the backup API.
 Status SqliteSource::StreamWal(const PageFn& fn, bool* done) {
   Impl& m = *impl_;
   *done = false;
   if (m.wal_index.empty() || !g_read_wal_directly.load()) return Status::OK();
   auto index = DecodeWalIndexHeader(AsBytes(m.wal_index));
   if (!index.ok() || (index->max_frame > 0 && index->page_size != info_.page_size)) return Status::OK();
-  const ShmView shm = MapWalIndex(m.db);
-  if (shm.base == nullptr) return Status::OK();
-  const uint32_t backfill = WalBackfill(shm);
-  shm.fp->pMethods->xShmBarrier(shm.fp);
-  const std::string now = WalIndexHeaderBytes(shm);
-  auto same_salts = [&](const std::string& h) {
-    return h.size() == kWalIndexHeaderSize && std::memcmp(h.data() + 32, m.wal_index.data() + 32, 8) == 0;
-  };
-  if (!same_salts(now) || backfill > index->max_frame) return Status::OK();
   std::vector<WalPageFrame> frames;
   sqlite3_file* wal = nullptr;
-  const bool read_frames = backfill < index->max_frame;
-  if (read_frames) {
+  if (index->max_frame > 0) {
     if (index->page_count != info_.page_count || index->max_frame > kMaxWalFramesRead) return Status::OK();
     if (sqlite3_file_control(m.db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal || !wal->pMethods)
       return Status::OK();
@@ -819,21 +798,37 @@ Status SqliteSource::StreamWal(const PageFn& fn, bool* done) {
     frames = std::move(map).value();
   }
   *done = true;
-  QM_RETURN_IF_ERROR(StreamFiles(fn, &frames, wal));
-  info_.wal_frames_read = read_frames ? frames.size() : 0;
+  m.wal_header = *index;
   m.wal_frames = std::move(frames);
   m.wal_file = wal;
-  // Belt and braces for the argument above: frames read from a WAL that was
-  // restarted meanwhile would be a torn copy, so say so instead.
-  if (read_frames && !same_salts(WalIndexHeaderBytes(shm)))
-    return Status::Corruption(m.path, "the WAL was restarted while its frames were read; the copy is not used");
+  return StreamFiles(fn, &m.wal_frames);
+}
+
+// Page `e.page` of the pinned WAL state (see StreamWal), into `out`.
+Status SqliteSource::ReadStatePage(const WalPageFrame& e, uint8_t* out) {
+  Impl& m = *impl_;
+  const uint32_t ps = info_.page_size;
+  m.frame_buf.resize(kWalFrameHeaderSize + ps);
+  if (m.wal_file->pMethods->xRead(m.wal_file, m.frame_buf.data(), static_cast<int>(m.frame_buf.size()),
+                                  static_cast<sqlite3_int64>(WalFrameOffset(e.frame, ps))) == SQLITE_OK &&
+      WalFrameMatches(m.wal_header, e, m.frame_buf)) {
+    std::memcpy(out, m.frame_buf.data() + kWalFrameHeaderSize, ps);
+    info_.wal_frames_read++;
+    return Status::OK();
+  }
+  // Rewritten by a WAL restart: our read mark is 0 and the file holds the
+  // state (see StreamWal).
+  info_.wal_restarted = true;
+  if (ReadMainFile(m.db, out, static_cast<int>(ps), static_cast<sqlite3_int64>(e.page - 1) * ps) != SQLITE_OK)
+    return Status::Corruption(
+        m.path, "page " + std::to_string(e.page) + " is neither in its WAL frame nor in the database file");
   return Status::OK();
 }
 
 Status SqliteSource::Stream(const PageFn& fn) {
   Impl& m = *impl_;
   if (!m.in_txn) return Status::InvalidArgument(m.path, "read transaction already ended");
-  if (!info_.wal) return StreamFiles(fn, nullptr, nullptr);
+  if (!info_.wal) return StreamFiles(fn, nullptr);
   bool done = false;
   QM_RETURN_IF_ERROR(StreamWal(fn, &done));
   if (done) return Status::OK();

@@ -37,8 +37,6 @@
 #include "core/result.h"
 #include "core/sqlite_wal.h"
 
-struct sqlite3_file;
-
 namespace qm {
 
 // True when `header` (the first bytes of a file) starts with SQLite's magic.
@@ -64,6 +62,9 @@ struct SqliteStateInfo {
   // not through the online backup API.
   bool direct_read = false;
   uint64_t wal_frames_read = 0;
+  // A WAL restart rewrote frames of the state during the copy; the pages
+  // they held were read from the database file (see StreamWal in the .cc).
+  bool wal_restarted = false;
 };
 
 class SqliteSource {
@@ -125,8 +126,9 @@ class SqliteSource {
 
  private:
   SqliteSource() = default;
-  Status StreamFiles(const PageFn& fn, const std::vector<WalPageFrame>* frames, sqlite3_file* wal);
+  Status StreamFiles(const PageFn& fn, const std::vector<WalPageFrame>* frames);
   Status StreamWal(const PageFn& fn, bool* done);
+  Status ReadStatePage(const WalPageFrame& e, uint8_t* out);
   Status BeginAndReadState();
   void OpenCheckConnection();
   Status PinWalState();

@@ -134,6 +134,27 @@ TEST(SqliteWalTest, EachPageComesFromItsLastFrameInBothChecksumOrders) {
 
 // A reader whose state ends at the first commit ignores the frames after
 // it, whatever they hold.
+// A frame read again is accepted only while it is the frame the scan
+// verified: rewritten by a restart (new salts), or half rewritten, it is not.
+TEST(SqliteWalTest, AFrameReadAgainMatchesOnlyWhileUnchanged) {
+  const BuiltWal w = BuildWal(1024, true, {{2, 0, 'a'}, {3, 3, 'b'}});
+  auto index = DecodeWalIndexHeader(w.index);
+  ASSERT_TRUE(index.ok());
+  auto map = Scan(w);
+  ASSERT_TRUE(map.ok());
+  ASSERT_EQ(2u, map->size());
+  for (const WalPageFrame& f : *map) EXPECT_TRUE(WalFrameMatches(*index, f, w.Frame(f.frame))) << f.page;
+  const WalPageFrame& page3 = (*map)[1];
+  Bytes frame = w.Frame(page3.frame);
+  frame[kWalFrameHeaderSize + 7] ^= 1;  // data changed under the same header
+  EXPECT_FALSE(WalFrameMatches(*index, page3, frame));
+  frame = w.Frame(page3.frame);
+  frame[11] ^= 1;  // another generation's salts
+  EXPECT_FALSE(WalFrameMatches(*index, page3, frame));
+  EXPECT_FALSE(WalFrameMatches(*index, page3, w.Frame(1))) << "another page's frame";
+  EXPECT_FALSE(WalFrameMatches(*index, page3, ByteView(w.Frame(page3.frame).data(), 100)));
+}
+
 TEST(SqliteWalTest, AnEarlierStateReadsOnlyItsOwnFrames) {
   const BuiltWal w = BuildWal(512, false, {{2, 2, 'a'}, {2, 0, 'b'}, {5, 5, 'c'}});
   // The index header as it was after frame 1: rebuild from a WAL of frame 1.

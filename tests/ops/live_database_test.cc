@@ -62,10 +62,12 @@ class LiveDatabaseTest : public ::testing::Test {
 // changes) and inserts rows, as fast as it can, while 20 backups run back to
 // back. Every snapshot must restore to a database that passes
 // integrity_check and keeps the invariant.
-class ConcurrentWriterTest : public LiveDatabaseTest, public ::testing::WithParamInterface<std::tuple<bool, int>> {};
+// Parameters: WAL mode, page size, the writer's wal_autocheckpoint (pages).
+class ConcurrentWriterTest : public LiveDatabaseTest,
+                             public ::testing::WithParamInterface<std::tuple<bool, int, int>> {};
 
 TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
-  const auto [wal, page_size] = GetParam();
+  const auto [wal, page_size, checkpoint_pages] = GetParam();
   // Every size takes the split check (per-table checks on two connections
   // plus page accounting), in both journal modes, so it too runs against a
   // live writer.
@@ -96,6 +98,9 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
       "db = sqlite3.connect('" +
       db_path +
       "', timeout=30, isolation_level=None)\n"
+      "db.execute('PRAGMA wal_autocheckpoint=" +
+      std::to_string(checkpoint_pages) +
+      "')\n"
       "r = random.Random(1)\n"
       "while True:\n"
       "    a, b, x = r.randint(1, 100), r.randint(1, 100), r.randint(1, 50)\n"
@@ -145,7 +150,7 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
     snaps.push_back(b->snapshot_id);
   }
   // The files (and the WAL's frames) were read by us under the writer, its
-  // checkpoints and WAL restarts included (it checkpoints every 1000 pages).
+  // checkpoints and WAL restarts included (it checkpoints every 1000 or 8 pages).
   EXPECT_GT(direct_reads, 0);
   EXPECT_EQ(wal, frame_reads > 0);
   EXPECT_GT(split_checks, 0) << "the split check ran under the writer";
@@ -166,8 +171,13 @@ TEST_P(ConcurrentWriterTest, EverySnapshotTakenUnderWritesIsConsistent) {
   EXPECT_GT(trades_seen.back(), trades_seen.front()) << "the writer really was writing during the backups";
 }
 
+// SQLite's default checkpoint (every 1000 pages), and in WAL mode one every
+// 8 pages: nearly every commit then checkpoints, and the WAL restarts under
+// the copies all the time.
 INSTANTIATE_TEST_SUITE_P(WalAndRollbackSmallAndLargePages, ConcurrentWriterTest,
-                         ::testing::Combine(::testing::Bool(), ::testing::Values(4096, 65536)));
+                         ::testing::Values(std::make_tuple(false, 4096, 1000), std::make_tuple(false, 65536, 1000),
+                                           std::make_tuple(true, 4096, 1000), std::make_tuple(true, 65536, 1000),
+                                           std::make_tuple(true, 4096, 8)));
 
 // All read transactions open at once; the databases are then copied
 // smallest first, so the small ones (auth.db) release their locks at once

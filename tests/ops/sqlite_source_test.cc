@@ -184,8 +184,8 @@ TEST(SqliteSourceWalTest, ReadingTheFramesOurselvesGivesSqlitesOwnCopy) {
 // frames in the WAL (nothing copied back yet), the checkpoint copies our
 // state's frames into the file while we read it: the copy is still the
 // state the read began at. With every frame already in the file, the next
-// commit restarts the WAL over the frames: the copy reads the file alone and
-// is still that state.
+// commit restarts the WAL over the frames: the copy notices the rewritten
+// frames, reads those pages from the file, and is still that state.
 TEST(SqliteSourceWalTest, CheckpointsAndWalRestartsDuringTheCopyDoNotReachIt) {
   for (bool backfilled : {false, true}) {
     SCOPED_TRACE(backfilled ? "every frame already in the file" : "frames not yet in the file");
@@ -194,7 +194,10 @@ TEST(SqliteSourceWalTest, CheckpointsAndWalRestartsDuringTheCopyDoNotReachIt) {
     sqlite3* db = OpenAndExec(path,
                               "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
                               "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);" +
-                                  InsertRows(5000, "first") + "UPDATE t SET v = 'begin' || hex(randomblob(30))");
+                                  InsertRows(5000, "first") +
+                                  // The state's frames are the WAL's first: a restart writes over them.
+                                  "PRAGMA wal_checkpoint(TRUNCATE);"
+                                  "UPDATE t SET v = 'begin' || hex(randomblob(30))");
     ASSERT_NE(nullptr, db);
     if (backfilled) ExecSql(db, "PRAGMA wal_checkpoint(PASSIVE)");
     int checkpointed = -1;
@@ -207,9 +210,10 @@ TEST(SqliteSourceWalTest, CheckpointsAndWalRestartsDuringTheCopyDoNotReachIt) {
     ASSERT_TRUE(image.ok()) << image.status().ToString();
     EXPECT_TRUE(info.direct_read);
     if (backfilled) {
-      EXPECT_EQ(0u, info.wal_frames_read) << "the file alone holds the state";
-      EXPECT_EQ(0, checkpointed) << "the WAL restarted; copying its new frames waits for our read";
+      EXPECT_TRUE(info.wal_restarted) << "the WAL restarted over the state's frames";
+      EXPECT_EQ(0, checkpointed) << "copying the new frames waits for our read";
     } else {
+      EXPECT_FALSE(info.wal_restarted);
       EXPECT_GT(info.wal_frames_read, 0u);
       EXPECT_GT(checkpointed, 0) << "the checkpoint copied frames into the file during the read";
     }
@@ -220,6 +224,43 @@ TEST(SqliteSourceWalTest, CheckpointsAndWalRestartsDuringTheCopyDoNotReachIt) {
     EXPECT_EQ("5000", QuerySqlite(path, "SELECT count(*) FROM t WHERE v LIKE 'later%'"));
     sqlite3_close(db);
   }
+}
+
+// A checkpoint that our read holds back copies frames up to our mark but
+// skips every page whose last frame is past it, and still records those
+// frames as copied: the file is then not our state even though every frame
+// of it counts as copied. The pages come from the frames.
+TEST(SqliteSourceWalTest, ACheckpointHeldBackByOurReadDoesNotMakeTheFileTheState) {
+  TempDir dir;
+  const std::string path = dir.path() + "/w.db";
+  sqlite3* db = OpenAndExec(path,
+                            "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
+                            "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);" +
+                                InsertRows(2000, "old") + "PRAGMA wal_checkpoint(TRUNCATE);");
+  ASSERT_NE(nullptr, db);
+  ExecSql(db, "UPDATE t SET v = 'ours' || hex(randomblob(30))");  // every page in frames of our state
+  auto src = SqliteSource::Open(path, 1000, SqliteCheck::kSkip);
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  ExecSql(db, "UPDATE t SET v = 'later' || hex(randomblob(30)) WHERE id > 1000");  // half the pages again
+  int log = -1, checkpointed = -1;
+  ASSERT_EQ(SQLITE_OK, sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &checkpointed));
+  ASSERT_GT(checkpointed, 0);
+  ASSERT_LT(checkpointed, log) << "held back by our read";
+  std::string image(static_cast<size_t>((*src)->info().page_count * (*src)->info().page_size), '\0');
+  const uint32_t ps = (*src)->info().page_size;
+  Status streamed = (*src)->Stream([&](uint64_t page_no, ByteView page) {
+    std::memcpy(image.data() + (page_no - 1) * ps, page.data(), ps);
+    return Status::OK();
+  });
+  ASSERT_TRUE(streamed.ok()) << streamed.ToString();
+  EXPECT_TRUE((*src)->info().direct_read);
+  EXPECT_GT((*src)->info().wal_frames_read, 0u);
+  (*src)->End();
+  const std::string copy = dir.path() + "/copy.db";
+  WriteStringToFile(copy, image);
+  EXPECT_EQ("ok", QuerySqlite(copy, "PRAGMA integrity_check"));
+  EXPECT_EQ("2000", QuerySqlite(copy, "SELECT count(*) FROM t WHERE v LIKE 'ours%'"));
+  sqlite3_close(db);
 }
 
 // Frames that do not check against the WAL-index header are never read by
