@@ -809,15 +809,19 @@ Status SqliteSource::ReadStatePage(const WalPageFrame& e, uint8_t* out) {
   Impl& m = *impl_;
   const uint32_t ps = info_.page_size;
   m.frame_buf.resize(kWalFrameHeaderSize + ps);
-  if (m.wal_file->pMethods->xRead(m.wal_file, m.frame_buf.data(), static_cast<int>(m.frame_buf.size()),
-                                  static_cast<sqlite3_int64>(WalFrameOffset(e.frame, ps))) == SQLITE_OK &&
-      WalFrameMatches(m.wal_header, e, m.frame_buf)) {
+  const int rc = m.wal_file->pMethods->xRead(m.wal_file, m.frame_buf.data(), static_cast<int>(m.frame_buf.size()),
+                                             static_cast<sqlite3_int64>(WalFrameOffset(e.frame, ps)));
+  if (rc == SQLITE_OK && WalFrameMatches(m.wal_header, e, m.frame_buf)) {
     std::memcpy(out, m.frame_buf.data() + kWalFrameHeaderSize, ps);
     info_.wal_frames_read++;
     return Status::OK();
   }
-  // Rewritten by a WAL restart: our read mark is 0 and the file holds the
-  // state (see StreamWal).
+  // An I/O error says nothing about a restart: the copy fails.
+  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
+    return Status::IOError(
+        m.path, "cannot read WAL frame " + std::to_string(e.frame) + " (SQLite I/O code " + std::to_string(rc) + ")");
+  // Rewritten (or cut short) by a WAL restart: our read mark is 0 and the
+  // file holds the state (see StreamWal).
   info_.wal_restarted = true;
   if (ReadMainFile(m.db, out, static_cast<int>(ps), static_cast<sqlite3_int64>(e.page - 1) * ps) != SQLITE_OK)
     return Status::Corruption(
