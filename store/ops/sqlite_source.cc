@@ -745,7 +745,7 @@ Status SqliteSource::StreamFiles(const PageFn& fn, const std::vector<WalPageFram
 
 namespace {
 // A WAL of more frames than this (4 GiB of 4 KiB pages) goes through the
-// backup API: the frame map costs 8 bytes per frame.
+// backup API: the frame map costs 16 bytes per frame.
 constexpr uint32_t kMaxWalFramesRead = 1u << 20;
 }  // namespace
 

@@ -4,7 +4,7 @@
 // one committed state, including commits that still live only in the -wal
 // file, and qm-snap never checkpoints: a read-only connection cannot).
 // Stream() then hands that state to the caller page by page, no temporary
-// copy on disk, memory bounded by 1 MiB of pages (plus, in WAL mode, 8 bytes
+// copy on disk, memory bounded by 1 MiB of pages (plus, in WAL mode, 16 bytes
 // per WAL frame). It reads the files itself, under guarantees the held read
 // transaction gives (StreamFiles and StreamWal in the .cc): in rollback mode
 // the database file; in WAL mode the database file and the WAL frames of the
