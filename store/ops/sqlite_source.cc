@@ -639,7 +639,7 @@ void SqliteSource::SplitCheckVerdict() {
       // As Stream read it: the WAL state's page, or the database file's.
       auto f = std::lower_bound(m.wal_frames.begin(), m.wal_frames.end(), page_no,
                                 [](const WalPageFrame& e, uint32_t p) { return e.page < p; });
-      if (f != m.wal_frames.end() && f->page == page_no) return ReadStatePage(*f, out->data());
+      if (f != m.wal_frames.end() && f->page == page_no) return ReadStatePage(*f, out->data(), nullptr);
       if (ReadMainFile(m.db, out->data(), static_cast<int>(ps), static_cast<sqlite3_int64>(page_no - 1) * ps) !=
           SQLITE_OK)
         return Status::Corruption(m.path, "cannot read page " + std::to_string(page_no) + " again");
@@ -718,7 +718,9 @@ Status SqliteSource::StreamFiles(const PageFn& fn, const std::vector<WalPageFram
       const uint64_t page_no = first + i;
       uint8_t* p = buf.data() + i * ps;
       if (frames != nullptr && next_frame < frames->size() && (*frames)[next_frame].page == page_no) {
-        QM_RETURN_IF_ERROR(ReadStatePage((*frames)[next_frame], p));
+        bool from_frame = false;
+        QM_RETURN_IF_ERROR(ReadStatePage((*frames)[next_frame], p, &from_frame));
+        if (from_frame) info_.wal_frames_read++;
         next_frame++;
       } else if (i >= in_file) {
         return Status::Corruption(
@@ -804,16 +806,18 @@ Status SqliteSource::StreamWal(const PageFn& fn, bool* done) {
   return StreamFiles(fn, &m.wal_frames);
 }
 
-// Page `e.page` of the pinned WAL state (see StreamWal), into `out`.
-Status SqliteSource::ReadStatePage(const WalPageFrame& e, uint8_t* out) {
+// Page `e.page` of the pinned WAL state (see StreamWal), into `out`;
+// *from_frame (if given) says whether it came from its frame.
+Status SqliteSource::ReadStatePage(const WalPageFrame& e, uint8_t* out, bool* from_frame) {
   Impl& m = *impl_;
   const uint32_t ps = info_.page_size;
+  if (from_frame) *from_frame = false;
   m.frame_buf.resize(kWalFrameHeaderSize + ps);
   const int rc = m.wal_file->pMethods->xRead(m.wal_file, m.frame_buf.data(), static_cast<int>(m.frame_buf.size()),
                                              static_cast<sqlite3_int64>(WalFrameOffset(e.frame, ps)));
   if (rc == SQLITE_OK && WalFrameMatches(m.wal_header, e, m.frame_buf)) {
     std::memcpy(out, m.frame_buf.data() + kWalFrameHeaderSize, ps);
-    info_.wal_frames_read++;
+    if (from_frame) *from_frame = true;
     return Status::OK();
   }
   // An I/O error says nothing about a restart: the copy fails.

@@ -58,8 +58,8 @@ struct SqliteStateInfo {
   // on two connections and the page accounting of the streamed pages.
   bool split_check = false;
   // The pages were read from the files themselves (the database file, and
-  // in WAL mode the frames of wal_frames_read pages from the -wal file),
-  // not through the online backup API.
+  // in WAL mode wal_frames_read of them from their -wal frames), not
+  // through the online backup API.
   bool direct_read = false;
   uint64_t wal_frames_read = 0;
   // A WAL restart rewrote frames of the state during the copy; the pages
@@ -128,7 +128,7 @@ class SqliteSource {
   SqliteSource() = default;
   Status StreamFiles(const PageFn& fn, const std::vector<WalPageFrame>* frames);
   Status StreamWal(const PageFn& fn, bool* done);
-  Status ReadStatePage(const WalPageFrame& e, uint8_t* out);
+  Status ReadStatePage(const WalPageFrame& e, uint8_t* out, bool* from_frame);
   Status BeginAndReadState();
   void OpenCheckConnection();
   Status PinWalState();
