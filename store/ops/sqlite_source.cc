@@ -378,14 +378,16 @@ Result<std::unique_ptr<SqliteSource>> SqliteSource::Open(const std::string& path
 
 // Begins the read transaction. Its first read (below) starts it: from there
 // on the connection sees one committed state, and this records what it is.
-Status SqliteSource::BeginAndReadState() {
+Status SqliteSource::BeginAndReadState(bool begin) {
   Impl& m = *impl_;
   const std::string& path = m.path;
-  char* err = nullptr;
-  const int rc = sqlite3_exec(m.db, "BEGIN", nullptr, nullptr, &err);
-  sqlite3_free(err);
-  if (rc != SQLITE_OK) return SqliteError(m.db, rc, path, "begin");
-  m.in_txn = true;
+  if (begin) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(m.db, "BEGIN", nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return SqliteError(m.db, rc, path, "begin");
+    m.in_txn = true;
+  }
   auto int_pragma = [&](const char* sql, int64_t* out) -> Status {
     sqlite3_stmt* st = nullptr;
     int r = sqlite3_prepare_v2(m.db, sql, -1, &st, nullptr);
@@ -436,7 +438,8 @@ namespace {
 // A read-only connection whose read transaction sees the same committed state
 // as the source's (see above), or nullptr. `header` null: no change counter
 // to compare (WAL mode, where the caller proves the state otherwise).
-sqlite3* OpenSameState(const std::string& path, uint64_t page_count, const uint8_t* header, BusyWait* busy) {
+// A read-only connection to `path`, no transaction begun, or nullptr.
+sqlite3* OpenReader(const std::string& path, BusyWait* busy) {
   sqlite3* c = nullptr;
   if (sqlite3_open_v2(path.c_str(), &c, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     sqlite3_close_v2(c);
@@ -444,11 +447,23 @@ sqlite3* OpenSameState(const std::string& path, uint64_t page_count, const uint8
   }
   busy->deadline = Clock::now() + std::chrono::milliseconds(200);
   sqlite3_busy_handler(c, PollingBusyHandler, busy);
+  return c;
+}
+
+// Whether `c`'s read transaction (begun by `begin`) sees `page_count` pages.
+bool HasPageCount(sqlite3* c, uint64_t page_count, bool begin) {
   sqlite3_stmt* st = nullptr;
-  bool ok = sqlite3_exec(c, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK &&
-            sqlite3_prepare_v2(c, "PRAGMA page_count", -1, &st, nullptr) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW && static_cast<uint64_t>(sqlite3_column_int64(st, 0)) == page_count;
+  const bool ok = (!begin || sqlite3_exec(c, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK) &&
+                  sqlite3_prepare_v2(c, "PRAGMA page_count", -1, &st, nullptr) == SQLITE_OK &&
+                  sqlite3_step(st) == SQLITE_ROW && static_cast<uint64_t>(sqlite3_column_int64(st, 0)) == page_count;
   sqlite3_finalize(st);
+  return ok;
+}
+
+sqlite3* OpenSameState(const std::string& path, uint64_t page_count, const uint8_t* header, BusyWait* busy) {
+  sqlite3* c = OpenReader(path, busy);
+  if (c == nullptr) return nullptr;
+  bool ok = HasPageCount(c, page_count, /*begin=*/true);
   uint8_t own[100];
   ok = ok && (header == nullptr ||
               (ReadMainFile(c, own, sizeof(own), 0) == SQLITE_OK && std::memcmp(own + 24, header + 24, 4) == 0));
@@ -492,29 +507,55 @@ void SqliteSource::SetBetweenBeginsHookForTest(std::function<void()> hook) {
 // transaction again is Open's error.
 Status SqliteSource::PinWalState() {
   Impl& m = *impl_;
-  for (int attempt = 0; attempt < 3; attempt++) {
-    const std::string before = CurrentWalIndexHeader(m.db);
-    if (before.empty()) return Status::OK();
-    sqlite3_exec(m.db, "COMMIT", nullptr, nullptr, nullptr);
-    m.in_txn = false;
-    QM_RETURN_IF_ERROR(BeginAndReadState());
-    if (!info_.wal) return Status::OK();  // no longer in WAL mode: read directly, checked after the copy
-    if (g_between_begins_hook) g_between_begins_hook();
-    sqlite3* c = m.skip_check ? nullptr : OpenSameState(m.path, info_.page_count, nullptr, &m.check_busy);
-    // The split check's third connection, for large databases (see
-    // PrepareSplitCheck): it too must begin before the second reading.
-    sqlite3* c2 = c != nullptr && info_.page_count >= SplitCheckMinPages()
-                      ? OpenSameState(m.path, info_.page_count, nullptr, &m.check_busy2)
-                      : nullptr;
-    if (CurrentWalIndexHeader(m.db) == before) {
-      m.wal_index = before;
-      m.check_db = c;
-      m.check_db2 = c2;
-      return Status::OK();
-    }
-    if (c2 != nullptr) sqlite3_close_v2(c2);  // ends its read transaction
-    if (c != nullptr) sqlite3_close_v2(c);
+  // The check connections are opened first: only beginning their read
+  // transactions has to fall between the two readings. A wide window (it
+  // used to open them there) is hit by a writer committing as fast as it
+  // can on every try: under ASan, on all 20 backups of the live-writer test.
+  sqlite3* c = nullptr;
+  sqlite3* c2 = nullptr;  // the split check's third connection (PrepareSplitCheck)
+  if (!m.skip_check) {
+    c = OpenReader(m.path, &m.check_busy);
+    if (c != nullptr && info_.page_count >= SplitCheckMinPages()) c2 = OpenReader(m.path, &m.check_busy2);
   }
+  auto begin = [](sqlite3* db) { return sqlite3_exec(db, "BEGIN; PRAGMA page_count;", nullptr, nullptr, nullptr); };
+  auto end = [](sqlite3* db) {
+    if (db != nullptr) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  };
+  bool pinned = false;
+  for (int attempt = 0; attempt < kWalPinTries && !pinned; attempt++) {
+    const std::string before = CurrentWalIndexHeader(m.db);
+    if (before.empty()) break;
+    end(c);
+    end(c2);
+    end(m.db);
+    m.in_txn = false;
+    const int rc = begin(m.db);
+    if (rc != SQLITE_OK) return SqliteError(m.db, rc, m.path, "begin");
+    m.in_txn = true;
+    if (g_between_begins_hook) g_between_begins_hook();
+    if (c != nullptr && begin(c) != SQLITE_OK) end(c);
+    if (c2 != nullptr && begin(c2) != SQLITE_OK) end(c2);
+    if (CurrentWalIndexHeader(m.db) == before) {
+      pinned = true;
+      m.wal_index = before;
+    }
+  }
+  QM_RETURN_IF_ERROR(BeginAndReadState(/*begin=*/false));  // the state of the last try's transaction
+  if (!info_.wal) pinned = false;  // no longer in WAL mode: read directly, checked after the copy
+  if (!pinned) m.wal_index.clear();
+  auto keep = [&](sqlite3* db) -> sqlite3* {
+    if (db == nullptr) return nullptr;
+    if (pinned && HasPageCount(db, info_.page_count, /*begin=*/false)) return db;
+    sqlite3_close_v2(db);  // ends its read transaction
+    return nullptr;
+  };
+  m.check_db = keep(c);
+  sqlite3* third = keep(c2);
+  if (m.check_db == nullptr && third != nullptr) {
+    sqlite3_close_v2(third);
+    third = nullptr;
+  }
+  m.check_db2 = third;
   return Status::OK();
 }
 

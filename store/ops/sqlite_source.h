@@ -109,6 +109,9 @@ class SqliteSource {
   // of the source's read transaction and the check connection's, where a
   // commit must cost the concurrent check, never its "same state".
   static void SetBetweenBeginsHookForTest(std::function<void()> hook);
+  // WAL mode: how many times Open tries to begin its read transactions
+  // between two equal readings of the WAL-index header (PinWalState).
+  static constexpr int kWalPinTries = 10;
   // Tests only: false makes WAL-mode Stream use the online backup API.
   static void SetReadWalDirectlyForTest(bool enabled);
   // Waits for the check started above, or runs it here (on the calling
@@ -129,7 +132,7 @@ class SqliteSource {
   Status StreamFiles(const PageFn& fn, const std::vector<WalPageFrame>* frames);
   Status StreamWal(const PageFn& fn, bool* done);
   Status ReadStatePage(const WalPageFrame& e, uint8_t* out, bool* from_frame);
-  Status BeginAndReadState();
+  Status BeginAndReadState(bool begin = true);
   void OpenCheckConnection();
   Status PinWalState();
   bool PrepareSplitCheck();
