@@ -226,41 +226,29 @@ int ReadMainFile(sqlite3* db, void* out, int n, sqlite3_int64 offset) {
   return fp->pMethods->xRead(fp, out, n, offset);
 }
 
-// WAL mode: the first page of the WAL-index (https://sqlite.org/walformat.html),
-// read through the connection's own mapping of the -shm file, never a
-// descriptor of ours (closing one would drop this process's POSIX locks on
-// the file, read marks included). Null when it cannot be mapped.
-// REQUIRES: `db` is in WAL mode (it has mapped the -shm).
-struct ShmView {
-  sqlite3_file* fp = nullptr;
-  const volatile uint8_t* base = nullptr;
-};
-ShmView MapWalIndex(sqlite3* db) {
+// WAL mode: the WAL-index header (https://sqlite.org/walformat.html), read
+// through the connection's own mapping of the -shm file, never a descriptor
+// of ours (closing one would drop this process's POSIX locks on the file,
+// read marks included). It is two copies of kWalIndexHeaderSize bytes; a
+// committing writer writes the second copy, then the first, and this reads
+// the first, then the second, as SQLite's readers do, so equal copies are a
+// consistent read. Every commit changes it (iChange, mxFrame), and so does
+// every restart of the WAL (its salts). Empty when it cannot be read
+// consistently. REQUIRES: `db` is in WAL mode (it has mapped the -shm).
+std::string CurrentWalIndexHeader(sqlite3* db) {
   sqlite3_file* fp = nullptr;
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) != SQLITE_OK || !fp || !fp->pMethods ||
       fp->pMethods->iVersion < 2 || !fp->pMethods->xShmMap || !fp->pMethods->xShmBarrier)
     return {};
   volatile void* region = nullptr;
   if (fp->pMethods->xShmMap(fp, 0, 32 * 1024, 0, &region) != SQLITE_OK || region == nullptr) return {};
-  return ShmView{fp, static_cast<const volatile uint8_t*>(region)};
-}
-
-// The WAL-index header: two copies of 48 bytes; a committing writer writes
-// the second copy, then the first, and this reads the first, then the
-// second, as SQLite's readers do, so equal copies are a consistent read.
-// Every commit changes it (iChange, mxFrame), and so does every restart of
-// the WAL (its salts). Empty when it cannot be read consistently.
-std::string WalIndexHeaderBytes(const ShmView& shm) {
-  if (shm.base == nullptr) return {};
-  char first[48], second[48];
-  for (int i = 0; i < 48; i++) first[i] = static_cast<char>(shm.base[i]);
-  shm.fp->pMethods->xShmBarrier(shm.fp);
-  for (int i = 0; i < 48; i++) second[i] = static_cast<char>(shm.base[48 + i]);
+  const volatile uint8_t* h = static_cast<const volatile uint8_t*>(region);
+  char first[kWalIndexHeaderSize], second[kWalIndexHeaderSize];
+  for (size_t i = 0; i < kWalIndexHeaderSize; i++) first[i] = static_cast<char>(h[i]);
+  fp->pMethods->xShmBarrier(fp);
+  for (size_t i = 0; i < kWalIndexHeaderSize; i++) second[i] = static_cast<char>(h[kWalIndexHeaderSize + i]);
   if (std::memcmp(first, second, sizeof(first)) != 0 || first[12] != 1) return {};  // [12]: isInit
   return std::string(first, sizeof(first));
-}
-std::string CurrentWalIndexHeader(sqlite3* db) {
-  return WalIndexHeaderBytes(MapWalIndex(db));
 }
 
 using Clock = std::chrono::steady_clock;
