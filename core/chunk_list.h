@@ -49,4 +49,38 @@ Bytes EncodeChunkList(const ChunkRef* refs, size_t count);
 // Appends the decoded refs to *out.
 Status DecodeChunkList(ByteView data, std::vector<ChunkRef>* out);
 
+// Chunk-list index blocks: a second level over the blocks above (tree
+// layout 2). The node holds the ids of index blocks, each the ids of up to
+// kChunkListIndexMaxLeaves consecutive blocks ("leaves") with their ref
+// counts. Why: with one level the node held every leaf's id, ~22k ids per
+// GiB of database (0.7 MB per GiB, in memory at least twice during a
+// backup, and the one part of a run's memory that grew with the data); with
+// two it holds ~1 id per 128 leaves. Every index block an hour touches is
+// rewritten, and an hour's scattered pages touch nearly all of them, so the
+// hourly bytes stay what the node's flat id list cost (~32 bytes per leaf).
+struct ChunkListLeaf {
+  Hash256 id;         // of the leaf block (EncodeChunkList)
+  uint32_t refs = 0;  // how many refs it holds (1..kChunkListMaxRefs)
+  bool operator==(const ChunkListLeaf&) const = default;
+};
+
+// Format limit (decoders refuse more).
+inline constexpr size_t kChunkListIndexMaxLeaves = 1024;
+// How writers cut: at least 2 leaves, a cut after a leaf whose id's last
+// byte has its low 7 bits zero, at most 512 (average ~128 leaves, ~4.5 KB).
+inline constexpr size_t kChunkListIndexMinLeaves = 2;
+inline constexpr uint8_t kChunkListIndexCutMask = 127;
+inline constexpr size_t kChunkListIndexSplitMaxLeaves = 512;
+
+// Like ChunkListCutAfter: depends on that leaf and `len` only, and the
+// first leaf of a list (a database capture's, saved last) never decides.
+inline bool ChunkListIndexCutAfter(const Hash256& leaf, size_t len) {
+  return len >= kChunkListIndexSplitMaxLeaves ||
+         (len >= kChunkListIndexMinLeaves && (leaf.bytes[31] & kChunkListIndexCutMask) == 0);
+}
+
+Bytes EncodeChunkListIndex(const ChunkListLeaf* leaves, size_t count);
+// Appends the decoded leaves to *out.
+Status DecodeChunkListIndex(ByteView data, std::vector<ChunkListLeaf>* out);
+
 }  // namespace qm

@@ -53,8 +53,8 @@ Hash256 ContentIdOf(const std::vector<ChunkRef>& chunks) {
 }
 
 Bytes EncodeTree(const Tree& tree) {
-  // Sized up front: a 1 GiB database's node holds ~22k block ids (700 KB),
-  // and growing by doubling touched ~2x that in fresh pages.
+  // Sized up front: a 1 GiB database's node in layout 1 holds ~22k block
+  // ids (700 KB), and growing by doubling touched ~2x that in fresh pages.
   size_t estimate = 16;
   for (const Node& n : tree.nodes) {
     // A list held in blocks is written as their ids, not as its chunks.
@@ -82,7 +82,7 @@ Bytes EncodeTree(const Tree& tree) {
       case NodeType::kFile:
         PutBytes(&out, n.content_id.View());
         if (!n.list_blocks.empty()) {
-          out.push_back(1);  // layout: chunk-list blocks
+          out.push_back(n.list_indexed ? 2 : 1);  // layout: index blocks, or blocks of refs
           PutVarint64(&out, n.list_chunk_count);
           PutVarint64(&out, n.list_blocks.size());
           for (const Hash256& b : n.list_blocks) PutBytes(&out, b.View());
@@ -135,13 +135,16 @@ Result<Tree> DecodeTree(ByteView data) {
         uint64_t nchunks;
         if (!r.ReadHash256(&n.content_id)) return Bad("truncated content id of \"" + n.name + "\"");
         uint8_t layout = 0;
-        if (version >= 2 && (!r.ReadU8(&layout) || layout > 1))
+        if (version >= 2 && (!r.ReadU8(&layout) || layout > 2))
           return Bad("bad chunk-list layout of \"" + n.name + "\"");
-        if (layout == 1) {
+        if (layout != 0) {
+          // An index block names at most 1024 blocks of at most 512 refs.
+          const uint64_t per_block = layout == 2 ? kChunkListIndexMaxLeaves * kChunkListMaxRefs : kChunkListMaxRefs;
+          n.list_indexed = layout == 2;
           uint64_t nblocks;
           if (!r.ReadVarint64(&n.list_chunk_count) || !r.ReadVarint64(&nblocks) || nblocks == 0 ||
               nblocks > r.remaining() / 32 || n.list_chunk_count < nblocks ||
-              n.list_chunk_count > nblocks * kChunkListMaxRefs || n.list_chunk_count > n.size)
+              n.list_chunk_count > nblocks * per_block || n.list_chunk_count > n.size)
             return Bad("bad chunk-list block count of \"" + n.name + "\"");
           n.list_blocks.resize(static_cast<size_t>(nblocks));
           for (Hash256& b : n.list_blocks) {

@@ -52,7 +52,11 @@ struct Node {
   // blocks (core/chunk_list.h) and EncodeTree writes them instead of
   // `chunks`; DecodeTree then leaves `chunks` empty for the caller to load.
   std::vector<Hash256> list_blocks;
-  uint64_t list_chunk_count = 0;          // file with list_blocks: how many chunks they hold
+  uint64_t list_chunk_count = 0;  // file with list_blocks: how many chunks they hold
+  // Layout 2: list_blocks are chunk-list index blocks (core/chunk_list.h),
+  // each naming up to 1024 blocks of refs; layout 1 (false): they are the
+  // blocks of refs themselves. Only meaningful with list_blocks.
+  bool list_indexed = false;
   Hash256 subtree;                        // dir: id of its Tree blob
   std::string link_target;                // symlink
   std::vector<NodeExtension> extensions;  // sorted by tag, tags unique
@@ -66,6 +70,8 @@ struct Tree {
 };
 
 // v2 adds the chunk-list layout byte; v1 trees (inline lists) still decode.
+// Layout 2 (index blocks) came later within v2: a reader from before it
+// refuses such a node by its layout byte instead of misreading it.
 inline constexpr uint8_t kTreeFormatVersion = 2;
 
 // Magic "QMTR", version byte, then the nodes (docs/format.md).

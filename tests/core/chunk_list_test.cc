@@ -1,4 +1,5 @@
-// Chunk-list blocks: content-defined split, round trip, hostile input.
+// Chunk-list blocks and index blocks: content-defined split, round trip,
+// golden bytes, hostile input.
 #include "core/chunk_list.h"
 
 #include <gtest/gtest.h>
@@ -72,6 +73,72 @@ TEST(ChunkListTest, RoundTripGoldenAndHostileInput) {
   Bytes more = enc;
   more.push_back(1);
   EXPECT_TRUE(DecodeChunkList(more, &out).IsCorruption());
+}
+
+std::vector<ChunkListLeaf> Leaves(size_t n, int salt) {
+  std::vector<ChunkListLeaf> v;
+  for (size_t i = 0; i < n; i++)
+    v.push_back({Sha256(AsBytes("leaf " + std::to_string(salt) + ":" + std::to_string(i))),
+                 static_cast<uint32_t>(1 + i % kChunkListMaxRefs)});
+  return v;
+}
+
+TEST(ChunkListIndexTest, RoundTripGoldenAndHostileInput) {
+  auto leaves = Leaves(20, 5);
+  leaves[3].refs = kChunkListMaxRefs;  // the largest count, two varint bytes
+  Bytes enc = EncodeChunkListIndex(leaves.data(), leaves.size());
+  ExpectMatchesGolden("chunk_list_index_v1.bin", enc);
+  std::vector<ChunkListLeaf> out;
+  ASSERT_TRUE(DecodeChunkListIndex(enc, &out).ok());
+  EXPECT_EQ(leaves, out);
+  for (size_t len = 0; len < enc.size(); len++) {
+    std::vector<ChunkListLeaf> o;
+    EXPECT_TRUE(DecodeChunkListIndex(ByteView(enc).first(len), &o).IsCorruption()) << len;
+  }
+  Bytes more = enc;
+  more.push_back(1);
+  EXPECT_TRUE(DecodeChunkListIndex(more, &out).IsCorruption());
+  // A block of refs is not an index block, nor the other way round.
+  auto refs = Refs(3, 6);
+  EXPECT_TRUE(DecodeChunkListIndex(EncodeChunkList(refs.data(), refs.size()), &out).IsCorruption());
+  std::vector<ChunkRef> r;
+  EXPECT_TRUE(DecodeChunkList(enc, &r).IsCorruption());
+}
+
+TEST(ChunkListIndexTest, CountsOutsideTheFormatLimitsAreRefused) {
+  std::vector<ChunkListLeaf> out;
+  auto one = Leaves(1, 7);
+  for (uint32_t bad : {0u, static_cast<uint32_t>(kChunkListMaxRefs + 1)}) {
+    one[0].refs = bad;
+    EXPECT_TRUE(DecodeChunkListIndex(EncodeChunkListIndex(one.data(), 1), &out).IsCorruption()) << bad;
+  }
+  EXPECT_TRUE(DecodeChunkListIndex(EncodeChunkListIndex(nullptr, 0), &out).IsCorruption()) << "no leaves";
+  auto many = Leaves(kChunkListIndexMaxLeaves + 1, 8);
+  EXPECT_TRUE(DecodeChunkListIndex(EncodeChunkListIndex(many.data(), many.size()), &out).IsCorruption());
+  many.pop_back();
+  out.clear();
+  EXPECT_TRUE(DecodeChunkListIndex(EncodeChunkListIndex(many.data(), many.size()), &out).ok());
+  EXPECT_EQ(kChunkListIndexMaxLeaves, out.size());
+}
+
+TEST(ChunkListIndexTest, CutsKeepIndexBlocksWithinBoundsAndNeverOnTheFirstLeaf) {
+  auto leaves = Leaves(200000, 9);
+  size_t len = 0, blocks = 0;
+  for (size_t i = 0; i < leaves.size(); i++) {
+    len++;
+    if (len == 1) {
+      EXPECT_FALSE(ChunkListIndexCutAfter(leaves[i].id, 1));
+    }
+    if (ChunkListIndexCutAfter(leaves[i].id, len)) {
+      EXPECT_GE(len, kChunkListIndexMinLeaves);
+      EXPECT_LE(len, kChunkListIndexSplitMaxLeaves);
+      blocks++;
+      len = 0;
+    }
+  }
+  // About 128 leaves per index block (2 + a geometric 1/128, capped at 512).
+  EXPECT_GT(blocks, 200000u / 200);
+  EXPECT_LT(blocks, 200000u / 90);
 }
 
 }  // namespace

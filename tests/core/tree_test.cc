@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/chunk_list.h"
 #include "core/coding.h"
 #include "tests/support/golden.h"
 
@@ -72,6 +73,34 @@ TEST(TreeTest, AFileWithChunkListBlocksRoundTripsWithoutItsInlineList) {
   EXPECT_TRUE(dec->nodes[3].chunks.empty()) << "the caller loads the blocks";
   EXPECT_EQ(f.content_id, dec->nodes[3].content_id);
   EXPECT_EQ(f.size, dec->nodes[3].size);
+}
+
+TEST(TreeTest, AFileWithChunkListIndexBlocksRoundTripsAndMatchesGolden) {
+  Tree t = SampleTree();
+  Node& f = t.nodes[3];
+  f.list_blocks = {Sha256(AsBytes("index1")), Sha256(AsBytes("index2"))};
+  f.list_indexed = true;
+  f.list_chunk_count = 2;
+  const Bytes enc = EncodeTree(t);
+  ExpectMatchesGolden("tree_v2_indexed.bin", enc);
+  auto dec = DecodeTree(enc);
+  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  EXPECT_EQ(f.list_blocks, dec->nodes[3].list_blocks);
+  EXPECT_TRUE(dec->nodes[3].list_indexed);
+  EXPECT_TRUE(dec->nodes[3].chunks.empty()) << "the caller loads the blocks";
+  // An index block names at most 1024 blocks of at most 512 refs: a count
+  // past that, or below the index block count, is a lie.
+  f.size = uint64_t{1} << 40;
+  f.list_chunk_count = 2 * kChunkListIndexMaxLeaves * kChunkListMaxRefs;
+  EXPECT_TRUE(DecodeTree(EncodeTree(t)).ok());
+  f.list_chunk_count++;
+  EXPECT_FALSE(DecodeTree(EncodeTree(t)).ok());
+  f.list_chunk_count = 1;
+  EXPECT_FALSE(DecodeTree(EncodeTree(t)).ok());
+  // The same ids in layout 1 allow 512 refs per block only.
+  f.list_indexed = false;
+  f.list_chunk_count = 2 * kChunkListMaxRefs + 1;
+  EXPECT_FALSE(DecodeTree(EncodeTree(t)).ok());
 }
 
 TEST(TreeTest, ContentIdDependsOnChunkIdsAndLengths) {
