@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -177,10 +178,11 @@ class Archiver {
   // exactly that capture and its chunks are all still stored; otherwise
   // nullptr (every chunk is then hashed). A store error there means the
   // same: the chunks are then hashed and looked up like new ones. With a
-  // record, the parent's chunk-list blocks are added to *known, viewed: the
-  // parent's tree (parent_trees_) outlives the capture.
+  // record, *parent_list walks the parent's chunk list, so that the new
+  // list's unchanged blocks are not looked up: the parent's tree
+  // (parent_trees_) outlives the capture.
   std::unique_ptr<FingerprintFileReader> OpenParentFingerprints(const std::string& rel, uint32_t page_size,
-                                                                KnownBlocks* known);
+                                                                std::optional<ParentList>* parent_list);
 
   Repository* repo_;
   Env* env_;
@@ -489,6 +491,7 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
       node->size = prev->size;
       node->chunks = prev->chunks;
       node->list_blocks = prev->list_blocks;
+      node->list_indexed = prev->list_indexed;
       node->list_chunk_count = prev->list_chunk_count;
       node->content_id = prev->content_id;
       node->extensions = prev->extensions;
@@ -633,6 +636,7 @@ Status Archiver::CheckUnchanged(const Node* prev, const std::optional<SqliteCapt
   n.size = prev->size;
   n.chunks = prev->chunks;
   n.list_blocks = prev->list_blocks;
+  n.list_indexed = prev->list_indexed;
   n.list_chunk_count = prev->list_chunk_count;
   n.content_id = prev->content_id;
   n.extensions = prev->extensions;
@@ -645,7 +649,7 @@ Hash256 Archiver::FingerprintKey(const std::string& rel) const {
 }
 
 std::unique_ptr<FingerprintFileReader> Archiver::OpenParentFingerprints(const std::string& rel, uint32_t page_size,
-                                                                        KnownBlocks* known) {
+                                                                        std::optional<ParentList>* parent_list) {
   if (opt_.force_read || !db_parent_) return nullptr;
   auto prev = ParentNode(rel, &*db_parent_);
   if (!prev.ok() || !*prev || (*prev)->type != NodeType::kFile) return nullptr;
@@ -654,7 +658,7 @@ std::unique_ptr<FingerprintFileReader> Archiver::OpenParentFingerprints(const st
   if (!present.ok() || !*present) return nullptr;
   auto reader = FingerprintFileReader::Open(repo_, FingerprintKey(rel), p.content_id, page_size, ChunkCountOf(p));
   // The new list's unchanged blocks are the parent's: known stored, no lookup.
-  if (reader) known->Add(p.list_blocks);
+  if (reader) parent_list->emplace(repo_, &p);
   return reader;
 }
 
@@ -706,12 +710,11 @@ Status Archiver::StoreDatabase(const std::string& rel, OpenDatabase* db, Node* n
   // position reuse its ref: no SHA-256, lookup or zstd for unchanged pages.
   // The parent's record is read, and the new one written, as the chunks go
   // by: nothing here holds a list that grows with the database.
-  KnownBlocks parent_blocks;
-  std::unique_ptr<FingerprintFileReader> parent = OpenParentFingerprints(rel, info.page_size, &parent_blocks);
+  std::optional<ParentList> parent_list;
+  std::unique_ptr<FingerprintFileReader> parent = OpenParentFingerprints(rel, info.page_size, &parent_list);
   auto fp_out = FingerprintFileWriter::Create(repo_, FingerprintKey(rel), info.page_size);
   if (!fp_out.ok()) return fp_out.status().WithContext("store " + rel);
-  ChunkListWriter list(repo_, &parent_blocks, &totals_.bytes_added);
-  list.ExpectBlocks(parent_blocks.size() + parent_blocks.size() / 16);  // an hour adds few pages
+  ChunkListWriter list(repo_, parent_list ? &*parent_list : nullptr, &totals_.bytes_added);
   list.DeferFirst();                  // page 1 comes last from the stream but is the file's first chunk
   std::deque<uint64_t> fingerprints;  // of the submitted chunks not yet stored
   std::optional<size_t> first_slot;
@@ -858,9 +861,9 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir, const std::string& rel) {
     }
     tree.nodes.push_back(std::move(node));
   }
-  // Unchanged since the parent: its tree as it is (for the 1 GiB set the
-  // root holds quantmesh.db's 22k chunk-list block ids: ~3.5 ms to encode
-  // and hash again).
+  // Unchanged since the parent: its tree as it is, not encoded and hashed
+  // again (~3.5 ms for the 1 GiB set's root when it held quantmesh.db's
+  // 22k block ids in layout 1).
   if (auto same = SameAsParentTree(rel, tree)) {
     written_trees_.push_back(*same);
     return same->first;
@@ -874,7 +877,8 @@ Result<Hash256> Archiver::WriteTree(DirBuild* dir, const std::string& rel) {
   if (db_parent_) parent_trees_.erase(ParentTreeSlot(*db_parent_, rel));
   Bytes& encoded = encoded_trees_.emplace_back(EncodeTree(tree));
   // The nodes are in `encoded` now; their block ids (3 MB for a 4 GiB
-  // database) would otherwise still be held while the tree is compressed.
+  // database in layout 1) would otherwise still be held while the tree is
+  // compressed.
   tree = Tree();
   const Hash256 id = Sha256(encoded);
   if (!stored_trees_.count(id)) {

@@ -138,7 +138,17 @@ bool Checker::CheckTree(const Hash256& id, const std::string& path, const std::s
     if (n.type == NodeType::kDir) {
       damaged |= CheckTree(n.subtree, child, snap);
     } else if (n.type == NodeType::kFile) {
-      for (const Hash256& b : n.list_blocks) referenced_.insert(b);  // loaded (so present) by LoadTree
+      // Loaded (so present) by LoadTree, with the blocks an index names.
+      for (const Hash256& b : n.list_blocks) referenced_.insert(b);
+      if (n.list_indexed) {
+        std::vector<ChunkListLeaf> leaves;
+        Status st = repo_->LoadChunkListLeaves(n, 0, n.list_blocks.size(), &leaves);
+        if (!st.ok()) {
+          Error("file", "snapshot " + snap + ": " + child + ": " + st.message());
+          damaged = true;
+        }
+        for (const ChunkListLeaf& l : leaves) referenced_.insert(l.id);
+      }
       uint64_t sum = 0;
       for (const ChunkRef& c : n.chunks) sum += c.raw_len;
       if (sum != n.size || ContentIdOf(n.chunks) != n.content_id) {

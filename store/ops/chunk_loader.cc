@@ -32,7 +32,10 @@ void ChunkLoader::Plan(std::unique_lock<std::mutex>& l) {
     next_inline_ += n;
     last = next_inline_ == node_.chunks.size();
   } else {
-    const size_t n = std::min(node_.list_blocks.size() - next_block_, kBlocksPerPlan);
+    // Index blocks name ~128 blocks each: a plan reads about as many
+    // blocks of refs in either layout.
+    const size_t per_plan = node_.list_indexed ? kIndexBlocksPerPlan : kBlocksPerPlan;
+    const size_t n = std::min(node_.list_blocks.size() - next_block_, per_plan);
     error = repo_->LoadChunkListBlocks(node_, next_block_, n, &refs);
     next_block_ += n;
     last = next_block_ == node_.list_blocks.size();

@@ -8,7 +8,7 @@
 // bounded (~kTasksAhead x kTaskBytes) however large the file.
 //
 // A list held in chunk-list blocks is read in pieces as the tasks need it
-// (kBlocksPerPlan blocks at a time, by whichever worker runs out of tasks),
+// (kBlocksPerPlan blocks, or kIndexBlocksPerPlan index blocks, at a time, by whichever worker runs out of tasks),
 // never whole: a 1 GiB database's list is ~223k refs (9 MB). Next() checks
 // each chunk's size against its ref as it hands it out, and what only the
 // whole list proves (its chunk count, the file's size, its content id) on
@@ -39,7 +39,8 @@ class ChunkLoader {
   static constexpr size_t kTaskChunks = 256;
   static constexpr uint64_t kTaskBytes = 2u << 20;
   static constexpr size_t kTasksAhead = 8;
-  static constexpr size_t kBlocksPerPlan = 256;  // ~2.5k refs, ~90 KB
+  static constexpr size_t kBlocksPerPlan = 256;     // ~2.5k refs, ~90 KB
+  static constexpr size_t kIndexBlocksPerPlan = 2;  // layout 2: ~256 blocks
 
   // `node` (a file: inline chunks or list blocks) must outlive the loader.
   // Loading starts at once on `threads` workers (at least one).

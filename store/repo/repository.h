@@ -27,6 +27,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/chunk_list.h"
 #include "core/hash.h"
 #include "core/pack_format.h"
 #include "core/repo_config.h"
@@ -126,10 +127,16 @@ class Repository {
   // its chunk count, size and content id. No-op for other nodes.
   Status ExpandChunkList(Node* node);
   // Appends the refs of `node`'s chunk-list blocks [first, first + count)
-  // to *out, each block checked against its id: for reading a long list in
-  // pieces (the caller checks count, size and content id at the end).
-  // `scratch` (may be null) is reused for the raw blocks.
+  // (node.list_blocks: index blocks in layout 2, each then read through its
+  // leaves) to *out, each block checked against its id and each leaf
+  // against its index entry's count: for reading a long list in pieces (the
+  // caller checks count, size and content id at the end). `scratch` (may
+  // be null) is reused for the raw blocks.
   Status LoadChunkListBlocks(const Node& node, size_t first, size_t count, std::vector<ChunkRef>* out,
+                             std::vector<Bytes>* scratch = nullptr);
+  // Layout 2 only: appends the leaves named by `node`'s index blocks
+  // [first, first + count) to *out, each index block checked against its id.
+  Status LoadChunkListLeaves(const Node& node, size_t first, size_t count, std::vector<ChunkListLeaf>* out,
                              std::vector<Bytes>* scratch = nullptr);
   // True when every chunk that `snapshot` references is certainly still in
   // the index (no pack was removed since it was committed; see the "R" and

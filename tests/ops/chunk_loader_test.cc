@@ -80,11 +80,59 @@ TEST_F(ChunkLoaderTest, ChunksComeOutInOrderWithTheirRefsInlineOrFromBlocks) {
   }
 }
 
+TEST_F(ChunkLoaderTest, AListInOneLevelOfBlocksStillReads) {
+  // Layout 1, written before index blocks: the node names the blocks of
+  // refs themselves.
+  std::string content;
+  const Node indexed = StoreFile(6000, &content);
+  ASSERT_TRUE(indexed.list_indexed);
+  std::vector<ChunkListLeaf> leaves;
+  ASSERT_TRUE(repo_->LoadChunkListLeaves(indexed, 0, indexed.list_blocks.size(), &leaves).ok());
+  Node flat = indexed;
+  flat.list_indexed = false;
+  flat.list_blocks.clear();
+  for (const ChunkListLeaf& l : leaves) flat.list_blocks.push_back(l.id);
+  ASSERT_GT(flat.list_blocks.size(), ChunkLoader::kBlocksPerPlan);
+  size_t count = 0;
+  auto got = ReadAll(flat, 2, &count);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(6000u, count);
+  EXPECT_TRUE(content == *got);
+  Node expanded = flat;
+  ASSERT_TRUE(repo_->ExpandChunkList(&expanded).ok());
+  EXPECT_EQ(6000u, expanded.chunks.size());
+}
+
+TEST_F(ChunkLoaderTest, AnIndexBlockThatMiscountsOrNamesALostBlockIsRefused) {
+  std::string content;
+  const Node good = StoreFile(3000, &content);
+  for (int damage = 0; damage < 2; damage++) {
+    SCOPED_TRACE(damage == 0 ? "miscounted" : "lost block");
+    std::vector<ChunkListLeaf> leaves;
+    ASSERT_TRUE(repo_->LoadChunkListLeaves(good, 0, 1, &leaves).ok());
+    if (damage == 0) leaves[0].refs += 1;  // the block holds one ref less than this says
+    if (damage == 1) leaves.back().id = Sha256(AsBytes("no such block"));
+    const Bytes enc = EncodeChunkListIndex(leaves.data(), leaves.size());
+    Node node = good;
+    node.list_blocks[0] = Sha256(enc);
+    ASSERT_TRUE(repo_->SaveBlob(BlobType::kList, node.list_blocks[0], enc).ok());
+    ASSERT_TRUE(repo_->Flush().ok());
+    size_t count = 0;
+    auto got = ReadAll(node, 2, &count);
+    ASSERT_FALSE(got.ok());
+    EXPECT_NE(std::string::npos, got.status().ToString().find(damage == 0 ? "different number of refs" : "chunk list"))
+        << got.status().ToString();
+    EXPECT_FALSE(repo_->ExpandChunkList(&node).ok());
+  }
+}
+
 TEST_F(ChunkLoaderTest, AListBlockThatCannotBeReadIsAnErrorInItsPlace) {
   std::string content;
-  Node node = StoreFile(6000, &content);
-  ASSERT_GT(node.list_blocks.size(), ChunkLoader::kBlocksPerPlan + 1);
-  node.list_blocks[ChunkLoader::kBlocksPerPlan + 1] = Sha256(AsBytes("no such block"));
+  Node node = StoreFile(12000, &content);
+  // The last index block: the plans before it hand out chunks first (a
+  // plan's index blocks may name too few refs for a task of their own).
+  ASSERT_GT(node.list_blocks.size(), 4 * ChunkLoader::kIndexBlocksPerPlan);
+  node.list_blocks.back() = Sha256(AsBytes("no such block"));
   size_t count = 0;
   auto got = ReadAll(node, 2, &count);
   ASSERT_FALSE(got.ok());

@@ -417,8 +417,16 @@ TEST_F(LiveDatabaseTest, OneChangedRowRewritesOnlyAFewChunkListBlocks) {
       if (n.name != "data") continue;
       auto data = (*repo)->LoadTree(n.subtree);
       EXPECT_TRUE(data.ok()) << data.status().ToString();
-      for (const Node& f : data->nodes)
-        if (f.name == "quantmesh.db") return std::make_pair(f.list_blocks, f.chunks.size());
+      for (const Node& f : data->nodes) {
+        if (f.name != "quantmesh.db") continue;
+        // The blocks of refs, under the node's index blocks.
+        EXPECT_TRUE(f.list_indexed);
+        std::vector<ChunkListLeaf> leaves;
+        EXPECT_TRUE((*repo)->LoadChunkListLeaves(f, 0, f.list_blocks.size(), &leaves).ok());
+        std::vector<Hash256> ids;
+        for (const ChunkListLeaf& l : leaves) ids.push_back(l.id);
+        return std::make_pair(ids, f.chunks.size());
+      }
     }
     return std::make_pair(std::vector<Hash256>{}, size_t{0});
   };
