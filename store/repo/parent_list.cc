@@ -1,5 +1,7 @@
 #include "store/repo/parent_list.h"
 
+#include <algorithm>
+
 #include "store/repo/repository.h"
 
 namespace qm {
@@ -15,12 +17,13 @@ bool ParentList::Fill() {
   }
   window_.clear();
   pos_ = 0;
-  if (!repo_->LoadChunkListLeaves(*parent_, next_index_, 1, &window_).ok() || window_.empty()) {
+  const size_t n = std::min(kIndexBlocksPerFill, parent_->list_blocks.size() - next_index_);
+  if (!repo_->LoadChunkListLeaves(*parent_, next_index_, n, &window_).ok() || window_.empty()) {
     done_ = true;
     return false;
   }
   if (next_index_ == 0) first_ = window_.front().id;
-  next_index_++;
+  next_index_ += n;
   return true;
 }
 
