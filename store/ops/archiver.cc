@@ -67,6 +67,19 @@ Node NodeFromInfo(const std::string& name, NodeType type, const FileInfo& info) 
   return n;
 }
 
+// Gives `n` the content of `prev` (a file proven unchanged since the parent):
+// its size, chunk list in whichever layout, content id and extensions; the
+// metadata stays `n`'s own.
+void ReuseContent(const Node& prev, Node* n) {
+  n->size = prev.size;
+  n->chunks = prev.chunks;
+  n->list_blocks = prev.list_blocks;
+  n->list_indexed = prev.list_indexed;
+  n->list_chunk_count = prev.list_chunk_count;
+  n->content_id = prev.content_id;
+  n->extensions = prev.extensions;
+}
+
 FileStamp StampOf(const FileInfo& info) {
   return FileStamp{info.size, info.mtime_ns, info.ctime_ns, info.inode};
 }
@@ -488,13 +501,7 @@ Status Archiver::StoreFile(const std::string& rel, const FileInfo& info, Node* n
     // has every one of them.
     QM_ASSIGN_OR_RETURN(bool all_present, ChunksPresent(*parent_, *prev));
     if (all_present) {
-      node->size = prev->size;
-      node->chunks = prev->chunks;
-      node->list_blocks = prev->list_blocks;
-      node->list_indexed = prev->list_indexed;
-      node->list_chunk_count = prev->list_chunk_count;
-      node->content_id = prev->content_id;
-      node->extensions = prev->extensions;
+      ReuseContent(*prev, node);
       *stored = true;
       if (progress_) progress_->FileDone(rel, node->size, true);
       return Status::OK();
@@ -633,13 +640,7 @@ Status Archiver::CheckUnchanged(const Node* prev, const std::optional<SqliteCapt
   QM_ASSIGN_OR_RETURN(bool all_present, ChunksPresent(*db_parent_, *prev));
   if (!all_present) return Status::OK();
   Node n = NodeFromInfo(prev->name, NodeType::kFile, db->main);
-  n.size = prev->size;
-  n.chunks = prev->chunks;
-  n.list_blocks = prev->list_blocks;
-  n.list_indexed = prev->list_indexed;
-  n.list_chunk_count = prev->list_chunk_count;
-  n.content_id = prev->content_id;
-  n.extensions = prev->extensions;
+  ReuseContent(*prev, &n);
   db->reused = std::move(n);
   return Status::OK();
 }
