@@ -49,11 +49,10 @@ Status ChunkListWriter::CloseBlock() {
 Status ChunkListWriter::SaveClosed() {
   if (count_ <= kChunkListInlineMax) return Status::OK();  // may still end inline
   for (std::vector<ChunkRef>& block : closed_) {
-    const size_t number = next_block_++;
-    const uint64_t start = next_start_;
+    const uint64_t start = next_start_;  // 0 only for the first block: blocks are never empty
     next_start_ += block.size();
     ChunkListLeaf leaf{Hash256{}, static_cast<uint32_t>(block.size())};
-    if (number == 0 && defer_first_) {
+    if (start == 0 && defer_first_) {
       if (!first_) {
         held_first_block_ = std::move(block);  // its id comes with SetFirst
         QM_RETURN_IF_ERROR(AddToIndex(leaf));

@@ -73,8 +73,7 @@ class ChunkListWriter {
   uint64_t count_ = 0;                           // refs in the list, the deferred first included
   std::vector<ChunkRef> open_;                   // the block being filled
   std::vector<std::vector<ChunkRef>> closed_;    // closed, not yet saved
-  size_t next_block_ = 0;                        // block number of closed_.front()
-  uint64_t next_start_ = 0;                      // its first chunk's offset in the list
+  uint64_t next_start_ = 0;                      // list offset of closed_.front()'s first chunk
   std::vector<ChunkRef> held_first_block_;       // closed first block waiting for SetFirst
   std::vector<ChunkListLeaf> index_open_;        // the index block being filled
   std::vector<ChunkListLeaf> held_first_index_;  // closed first index block waiting for the first block
