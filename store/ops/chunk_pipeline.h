@@ -69,10 +69,14 @@ class ChunkPipeline {
   // sink; returns the first store or sink error. Ends the batch.
   Status Finish();
 
-  // Refs held for the sink behind an unstored chunk: ~2.6 MB at most, where
-  // a whole 1 GiB database's list was 9 MB (reused chunks are not bounded
-  // by the byte budget). Submit waits while this many are held.
-  static constexpr size_t kMaxWindow = 1u << 16;
+  // Refs held for the sink behind an unstored chunk (reused chunks are not
+  // bounded by the byte budget). Submit waits while this many are held.
+  // 8192 refs: ~0.4 MB here and as much again in ready_, and still ~32 MB
+  // of a database (~4 KiB per chunk) read ahead of the oldest unstored
+  // chunk, where the byte budget keeps at most 8 MiB of chunks in flight.
+  // At 64k (~3 MB each) an hourly run's window was full at 4 GiB and half
+  // full at 1 GiB: memory that grew with the set.
+  static constexpr size_t kMaxWindow = 1u << 13;
 
   // Totals over the pipeline's life: chunks that were new to the store and
   // the bytes they added.
@@ -114,7 +118,7 @@ class ChunkPipeline {
   std::vector<Task> spare_;
   Sink sink_;
   // DrainLocked's refs ready for the sink, kept between calls: an hourly
-  // run drains up to kMaxWindow known refs at a time (up to 3 MiB), and a
+  // run drains up to kMaxWindow known refs at a time (~0.4 MB), and a
   // new list per call was a fresh mapping each time. The producer's alone.
   std::vector<std::pair<size_t, ChunkRef>> ready_;
   // Positions [window_base_, submitted_): stored refs not yet handed to the
