@@ -270,9 +270,11 @@ class RocksChunkIndex final : public ChunkIndex {
   uint64_t flush_on_close_entries_;
 };
 
-// `partitioned`: table metadata as this version writes it (below); false
-// only to read an index whose tables predate it (see OpenRocksChunkIndex).
-rocksdb::Options IndexOptions(bool read_only, bool partitioned) {
+}  // namespace
+
+Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir,
+                                                        const RocksIndexOptions& index_options) {
+  const bool read_only = index_options.read_only;
   rocksdb::Options options;
   options.create_if_missing = !read_only;
   // Keys are hashes, but a value repeats its pack's 32-byte id, and a run's
@@ -294,26 +296,25 @@ rocksdb::Options IndexOptions(bool read_only, bool partitioned) {
   // a 4 GiB set held 47 MB of blocks (peak RSS 177 MiB, 150 at 8 MiB), for
   // no speed (1G restore 2.51-2.73 s at 8 MiB, 2.61-2.78 s at 48).
   //
-  // RocksDB's default 16 shards of 512 KiB: one shard's mutex, taken for
-  // every block of every lookup, cost the 8 GiB set's initial backup 21 s
-  // more CPU (88 s against 67 wall). A block larger than its shard is
-  // evicted as soon as it is released, which is why tables from before
-  // partitioning are never read through the cache (OpenRocksChunkIndex).
-  table.block_cache = rocksdb::NewLRUCache(8u << 20);
+  // One shard: by default an 8 MiB cache is cut into 16 shards of 512 KiB,
+  // and a block larger than its shard is evicted as soon as it is released.
+  // A table written before partitioning has one filter block for the whole
+  // table (1.2 MB in the 4 GiB set's index): every lookup read it again, and
+  // an hourly run of that set took 66 s instead of 3.5. Such tables are
+  // rewritten by the first writer (below); until then they must still fit.
+  table.block_cache = rocksdb::NewLRUCache(8u << 20, /*num_shard_bits=*/0);
   // A table's filter and index live outside the block cache by default, held
   // for as long as the table is open: ~0.35 MB per GiB stored, the part of a
   // backup's memory that grew with the repository. Partitioned, they are
   // charged to the cache like data blocks (high priority, so misses do not
   // evict them first); only each table's top-level index stays pinned, one
   // entry per 4 KB partition.
-  if (partitioned) {
-    table.cache_index_and_filter_blocks = true;
-    table.cache_index_and_filter_blocks_with_high_priority = true;
-    table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
-    table.partition_filters = true;
-    table.metadata_block_size = 4096;
-    table.pin_top_level_index_and_filter = true;
-  }
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
+  table.pin_top_level_index_and_filter = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // An initial backup adds a quarter of a million chunks to the memtable and
   // looks each one up first; without a memtable filter every miss walks the
@@ -332,25 +333,11 @@ rocksdb::Options IndexOptions(bool read_only, bool partitioned) {
   options.write_buffer_size = 16u << 20;
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.025;  // ~420 KB: ~20 bits per key of a full memtable
-  return options;
-}
-
-Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir, bool read_only, bool partitioned) {
-  const rocksdb::Options options = IndexOptions(read_only, partitioned);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &raw) : rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return FromRocks(s, "open chunk index " + dir);
-  return std::unique_ptr<rocksdb::DB>(raw);
-}
-
-}  // namespace
-
-Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir,
-                                                        const RocksIndexOptions& index_options) {
-  const bool read_only = index_options.read_only;
-  QM_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenDb(dir, read_only, /*partitioned=*/true));
-  rocksdb::Status s;
+  std::unique_ptr<rocksdb::DB> db(raw);
   std::string version;
   s = db->Get(rocksdb::ReadOptions(), std::string(kVersionKey), &version);
   if (s.IsNotFound()) {
@@ -362,31 +349,25 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir,
   } else if (version != kVersionValue) {
     return Status::NotSupported("chunk index " + dir, "unknown version \"" + version + "\"");
   }
-  // Tables from before partitioned filters and indexes keep a whole table's
-  // filter and index in one block each (1.2 MB of filter in the 4 GiB set's
-  // index). Through the cache, every lookup would read them again: an
-  // hourly run of that set took 66 s instead of 3.5. A writer rewrites them
-  // all once (bottommost level too, which a plain CompactRange leaves
-  // alone; ~1.5 s for that 71 MB index), then notes it; a reader opens
-  // them as they were written, metadata held by each open table.
-  std::string tables;
-  s = db->Get(rocksdb::ReadOptions(), std::string(kTablesKey), &tables);
-  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read chunk index table format");
-  if (s.IsNotFound() || tables != kTablesValue) {
-    // No tables (a new index, or one still all in its WAL): nothing to
-    // rewrite, and a compaction would flush the memtable into a table.
-    std::vector<rocksdb::LiveFileMetaData> files;
-    db->GetLiveFilesMetaData(&files);
-    if (!files.empty() && read_only) {
-      db.reset();
-      QM_ASSIGN_OR_RETURN(db, OpenDb(dir, read_only, /*partitioned=*/false));
-    } else if (!files.empty() && !read_only) {
-      rocksdb::CompactRangeOptions compact;
-      compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-      s = db->CompactRange(compact, nullptr, nullptr);
-      if (!s.ok()) return FromRocks(s, "rewrite chunk index tables");
-    }
-    if (!read_only) {
+  if (!read_only) {
+    // Tables from before partitioned filters and indexes keep a whole
+    // table's filter and index in one block each: rewrite them all once
+    // (bottommost too, which a plain CompactRange leaves alone), then note
+    // it. ~1.5 s for the 4 GiB set's 71 MB index; a new index costs nothing.
+    std::string tables;
+    s = db->Get(rocksdb::ReadOptions(), std::string(kTablesKey), &tables);
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read chunk index table format");
+    if (s.IsNotFound() || tables != kTablesValue) {
+      // No tables (a new index, or one still all in its WAL): nothing to
+      // rewrite, and a compaction would flush the memtable into a table.
+      std::vector<rocksdb::LiveFileMetaData> files;
+      db->GetLiveFilesMetaData(&files);
+      if (!files.empty()) {
+        rocksdb::CompactRangeOptions compact;
+        compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+        s = db->CompactRange(compact, nullptr, nullptr);
+        if (!s.ok()) return FromRocks(s, "rewrite chunk index tables");
+      }
       s = db->Put(rocksdb::WriteOptions(), std::string(kTablesKey), std::string(kTablesValue));
       if (!s.ok()) return FromRocks(s, "record chunk index table format");
     }
