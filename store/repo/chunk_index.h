@@ -65,18 +65,6 @@ class ChunkIndex {
   // lost with the index, in which case callers check chunk by chunk).
   virtual Status MarkSnapshot(const Hash256& snapshot, uint64_t removals) = 0;
   virtual Result<std::optional<uint64_t>> SnapshotMark(const Hash256& snapshot) = 0;
-
-  // What the index holds in memory now, in bytes: `tables` outside any
-  // bounded cache (per open table, so it grows with the index), `cache` in
-  // its block cache of `cache_capacity`, `memtables` not yet flushed.
-  // Diagnostics and tests; zeros where an index cannot tell.
-  struct Memory {
-    uint64_t tables = 0;
-    uint64_t cache = 0;
-    uint64_t cache_capacity = 0;
-    uint64_t memtables = 0;
-  };
-  virtual Memory MemoryUsage() { return {}; }
 };
 
 // In memory; used by readers when the RocksDB index cannot be opened, and in tests.

@@ -1,12 +1,7 @@
 // RocksDB-backed ChunkIndex. Key/value layout (docs/format.md, "Chunk index"):
-//   "V"              -> "qm-snap-index v2"
-//   "b" + id(32)     -> pack(32) | varint offset | varint stored_len | varint raw_len | u8 type | u8 compression
-//   "P" + pack(32)   -> empty (the indexed packs)
-//   "p" + pack(32)   -> from before v2, no longer written or read
-//   "R"              -> varint: packs ever removed
-//   "s" + snap(32)   -> varint: "R" at that snapshot's commit
-//   "T"              -> "partitioned metadata" (every table has partitioned
-//                       filters and indexes)
+//   "V"            -> "qm-snap-index v1"
+//   "b" + id(32)   -> pack(32) | varint offset | varint stored_len | varint raw_len | u8 type | u8 compression
+//   "p" + pack(32) -> varint count | count * id(32)
 // Writes are not synced one by one; Sync() syncs the WAL, and the commit
 // protocol calls it before any snapshot that relies on the entries appears.
 #include <rocksdb/cache.h>
@@ -28,10 +23,6 @@ namespace {
 constexpr std::string_view kVersionKey = "V";
 constexpr std::string_view kRemovalsKey = "R";                  // PackRemovals()
 constexpr std::string_view kVersionValue = "qm-snap-index v2";  // v2: "P" keys
-// The table options every table of the index was written with, once a
-// writer has rewritten them all (absent: tables from before 2026-12-02).
-constexpr std::string_view kTablesKey = "T";
-constexpr std::string_view kTablesValue = "partitioned metadata";
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
@@ -110,19 +101,6 @@ class RocksChunkIndex final : public ChunkIndex {
     std::string l0;
     if (db_->GetProperty("rocksdb.num-files-at-level0", &l0) && std::stoul(l0) >= kCompactAtL0Files)
       db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr).PermitUncheckedError();
-  }
-
-  Memory MemoryUsage() override {
-    Memory m;
-    auto get = [this](const char* name) {
-      uint64_t v = 0;
-      return db_->GetIntProperty(name, &v) ? v : 0;
-    };
-    m.tables = get("rocksdb.estimate-table-readers-mem");
-    m.cache = get("rocksdb.block-cache-usage");
-    m.cache_capacity = get("rocksdb.block-cache-capacity");
-    m.memtables = get("rocksdb.cur-size-all-mem-tables");
-    return m;
   }
 
   Result<std::optional<BlobLocation>> Lookup(const Hash256& id) override {
@@ -295,26 +273,7 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir,
   // which at 48 MiB filled the cache as the data grew: an initial backup of
   // a 4 GiB set held 47 MB of blocks (peak RSS 177 MiB, 150 at 8 MiB), for
   // no speed (1G restore 2.51-2.73 s at 8 MiB, 2.61-2.78 s at 48).
-  //
-  // One shard: by default an 8 MiB cache is cut into 16 shards of 512 KiB,
-  // and a block larger than its shard is evicted as soon as it is released.
-  // A table written before partitioning has one filter block for the whole
-  // table (1.2 MB in the 4 GiB set's index): every lookup read it again, and
-  // an hourly run of that set took 66 s instead of 3.5. Such tables are
-  // rewritten by the first writer (below); until then they must still fit.
-  table.block_cache = rocksdb::NewLRUCache(8u << 20, /*num_shard_bits=*/0);
-  // A table's filter and index live outside the block cache by default, held
-  // for as long as the table is open: ~0.35 MB per GiB stored, the part of a
-  // backup's memory that grew with the repository. Partitioned, they are
-  // charged to the cache like data blocks (high priority, so misses do not
-  // evict them first); only each table's top-level index stays pinned, one
-  // entry per 4 KB partition.
-  table.cache_index_and_filter_blocks = true;
-  table.cache_index_and_filter_blocks_with_high_priority = true;
-  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
-  table.partition_filters = true;
-  table.metadata_block_size = 4096;
-  table.pin_top_level_index_and_filter = true;
+  table.block_cache = rocksdb::NewLRUCache(8u << 20);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // An initial backup adds a quarter of a million chunks to the memtable and
   // looks each one up first; without a memtable filter every miss walks the
@@ -348,29 +307,6 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir,
     return FromRocks(s, "read chunk index version");
   } else if (version != kVersionValue) {
     return Status::NotSupported("chunk index " + dir, "unknown version \"" + version + "\"");
-  }
-  if (!read_only) {
-    // Tables from before partitioned filters and indexes keep a whole
-    // table's filter and index in one block each: rewrite them all once
-    // (bottommost too, which a plain CompactRange leaves alone), then note
-    // it. ~1.5 s for the 4 GiB set's 71 MB index; a new index costs nothing.
-    std::string tables;
-    s = db->Get(rocksdb::ReadOptions(), std::string(kTablesKey), &tables);
-    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read chunk index table format");
-    if (s.IsNotFound() || tables != kTablesValue) {
-      // No tables (a new index, or one still all in its WAL): nothing to
-      // rewrite, and a compaction would flush the memtable into a table.
-      std::vector<rocksdb::LiveFileMetaData> files;
-      db->GetLiveFilesMetaData(&files);
-      if (!files.empty()) {
-        rocksdb::CompactRangeOptions compact;
-        compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-        s = db->CompactRange(compact, nullptr, nullptr);
-        if (!s.ok()) return FromRocks(s, "rewrite chunk index tables");
-      }
-      s = db->Put(rocksdb::WriteOptions(), std::string(kTablesKey), std::string(kTablesValue));
-      if (!s.ok()) return FromRocks(s, "record chunk index table format");
-    }
   }
   return std::unique_ptr<ChunkIndex>(new RocksChunkIndex(std::move(db), index_options));
 }

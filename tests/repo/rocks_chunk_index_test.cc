@@ -1,8 +1,6 @@
 // The RocksDB chunk index across many short writer sessions, as hourly
 // backups open and close it.
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
-#include <rocksdb/table_properties.h>
 
 #include <filesystem>
 #include <string>
@@ -145,105 +143,6 @@ TEST(RocksChunkIndexTest, OneKeySessionsDoNotPileUpWalFiles) {
   for (int s = 0; s < 40; s++) {
     auto loc = (*index)->Lookup(IdOf(s, 0));
     ASSERT_TRUE(loc.ok() && loc->has_value()) << "session " << s;
-  }
-}
-
-// An index of 300k blobs: with filters and indexes held per open table that
-// was ~0.7 MB outside any bound (a repository of 8 GiB holds ~2M blobs).
-// They are charged to the block cache instead, which stays within its
-// capacity however many blobs are looked up.
-TEST(RocksChunkIndexTest, FiltersAndIndexesStayInsideTheBoundedBlockCache) {
-  TempDir dir;
-  const std::string path = dir.path() + "/index";
-  RocksIndexOptions options;
-  options.flush_on_close_entries = 0;
-  constexpr int kSessions = 6, kKeys = 50000;
-  for (int s = 0; s < kSessions; s++) {
-    auto index = OpenRocksChunkIndex(path, options);
-    ASSERT_TRUE(index.ok()) << index.status().ToString();
-    ASSERT_TRUE((*index)->AddPack(PackOf(s), EntriesOf(s, kKeys)).ok());
-    ASSERT_TRUE((*index)->Sync().ok());
-  }
-  auto index = OpenRocksChunkIndex(path, /*read_only=*/true);
-  ASSERT_TRUE(index.ok());
-  for (int s = 0; s < kSessions + 2; s++) {  // hits, then misses
-    for (int i = 0; i < kKeys; i += 5) {
-      auto loc = (*index)->Lookup(IdOf(s, i));
-      ASSERT_TRUE(loc.ok());
-      ASSERT_EQ(loc->has_value(), s < kSessions) << s << "/" << i;
-    }
-  }
-  const ChunkIndex::Memory m = (*index)->MemoryUsage();
-  EXPECT_GT(m.cache_capacity, 0u);
-  EXPECT_GT(m.cache, 0u) << "lookups read through the cache";
-  EXPECT_LE(m.cache, m.cache_capacity);
-  EXPECT_LE(m.tables, 64u << 10) << "held per table, outside the cache";
-}
-
-// Every table of the index at `path`, opened as plain RocksDB: how many have
-// partitioned metadata, and how many do not.
-std::pair<int, int> CountPartitionedTables(const std::string& path) {
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Options options;
-  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(options, path, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  rocksdb::TablePropertiesCollection tables;
-  EXPECT_TRUE(db->GetPropertiesOfAllTables(&tables).ok());
-  int partitioned = 0, whole = 0;
-  for (const auto& [file, props] : tables) (props->index_partitions > 0 ? partitioned : whole)++;
-  return {partitioned, whole};
-}
-
-// An index written before partitioned metadata has one filter and one index
-// block per table; with them charged to the cache, every lookup could read
-// a whole table's filter again. The first writer rewrites every table, the
-// bottommost one included, and nothing is lost.
-TEST(RocksChunkIndexTest, TheFirstWriterRewritesTablesFromBeforePartitioning) {
-  TempDir dir;
-  const std::string path = dir.path() + "/index";
-  {
-    auto index = OpenRocksChunkIndex(path, /*read_only=*/false);
-    ASSERT_TRUE(index.ok());
-    for (int s = 0; s < 3; s++) ASSERT_TRUE((*index)->AddPack(PackOf(s), EntriesOf(s, 20000)).ok());
-    ASSERT_TRUE((*index)->Sync().ok());
-  }
-  {
-    // As a version before 2026-12-02 left it: RocksDB's default tables, all
-    // in the bottommost level, and no table-format key.
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options options;
-    ASSERT_TRUE(rocksdb::DB::Open(options, path, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "T").ok());
-    rocksdb::CompactRangeOptions all;
-    all.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    ASSERT_TRUE(db->CompactRange(all, nullptr, nullptr).ok());
-  }
-  auto before = CountPartitionedTables(path);
-  ASSERT_EQ(0, before.first);
-  ASSERT_GT(before.second, 0);
-
-  // A reader cannot rewrite, and still finds everything.
-  {
-    auto index = OpenRocksChunkIndex(path, /*read_only=*/true);
-    ASSERT_TRUE(index.ok());
-    auto loc = (*index)->Lookup(IdOf(1, 19999));
-    ASSERT_TRUE(loc.ok() && loc->has_value());
-  }
-  EXPECT_EQ(before, CountPartitionedTables(path));
-
-  { ASSERT_TRUE(OpenRocksChunkIndex(path, /*read_only=*/false).ok()); }
-  auto after = CountPartitionedTables(path);
-  EXPECT_GT(after.first, 0);
-  EXPECT_EQ(0, after.second) << "a table kept its whole-table filter";
-  auto index = OpenRocksChunkIndex(path, /*read_only=*/true);
-  ASSERT_TRUE(index.ok());
-  for (int s = 0; s < 3; s++) {
-    for (int i = 0; i < 20000; i += 997) {
-      auto loc = (*index)->Lookup(IdOf(s, i));
-      ASSERT_TRUE(loc.ok() && loc->has_value()) << s << "/" << i;
-      EXPECT_EQ(PackOf(s), (*loc)->pack);
-    }
   }
 }
 
