@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "store/io/allocator.h"
 
 namespace qm::cli {
 

@@ -215,11 +215,4 @@ std::string JoinPath(const std::string& a, const std::string& b);
 // their own I/O (RocksDB, SQLite) are private too. Called once by the CLI.
 void RestrictFileCreationMask();
 
-// Makes malloc hand buffers of 1 MiB and more straight back to the system
-// when they are freed (glibc: a fixed mmap threshold, which also turns off
-// the dynamic one). Peak RSS then follows the live heap more closely: a
-// 4 GiB initial backup peaked at 119 MiB RSS without it, 100 with it.
-// Called once by the CLI, before any thread starts.
-void ReturnLargeBuffersOnFree();
-
 }  // namespace qm

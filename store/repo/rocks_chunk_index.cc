@@ -7,6 +7,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/coding.h"
+#include "store/io/allocator.h"
 #include "store/repo/chunk_index.h"
 
 namespace qm {
@@ -23,6 +25,21 @@ namespace {
 constexpr std::string_view kVersionKey = "V";
 constexpr std::string_view kRemovalsKey = "R";                  // PackRemovals()
 constexpr std::string_view kVersionValue = "qm-snap-index v2";  // v2: "P" keys
+
+// RocksDB's flushes and compactions run on its own threads, so glibc gives
+// them arenas of their own, and the buffers of a job (a table being built,
+// the blocks being merged) stay resident in that arena after it ends: free,
+// but not given back. Releasing them when a job completes took the peak RSS
+// of a 4 GiB initial backup from 81.6-82.4 to 74.3-74.5 MiB, of an 8 GiB one
+// from 86.2 to 81.6 MiB and of a 4 GiB hourly one from ~42 to 38 MiB, at the
+// same speed (a handful of jobs per run; a timer every 100 ms did as well on
+// backups but cost restores system time); at 1 GiB nothing moved. Called on
+// RocksDB's thread.
+class ReleaseFreePagesAfterJobs final : public rocksdb::EventListener {
+ public:
+  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { ReleaseFreeHeapPages(); }
+  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override { ReleaseFreeHeapPages(); }
+};
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
@@ -292,6 +309,7 @@ Result<std::unique_ptr<ChunkIndex>> OpenRocksChunkIndex(const std::string& dir,
   options.write_buffer_size = 16u << 20;
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.025;  // ~420 KB: ~20 bits per key of a full memtable
+  options.listeners.push_back(std::make_shared<ReleaseFreePagesAfterJobs>());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &raw) : rocksdb::DB::Open(options, dir, &raw);

@@ -2,11 +2,16 @@
 // backups open and close it.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "store/io/allocator.h"
 #include "store/repo/chunk_index.h"
+#include "tests/support/heap_pages.h"
 #include "tests/support/test_util.h"
 
 namespace qm {
@@ -144,6 +149,36 @@ TEST(RocksChunkIndexTest, OneKeySessionsDoNotPileUpWalFiles) {
     auto loc = (*index)->Lookup(IdOf(s, 0));
     ASSERT_TRUE(loc.ok() && loc->has_value()) << "session " << s;
   }
+}
+
+// RocksDB's flushes run on its own threads, whose arenas keep a job's
+// buffers resident after it ends; the index gives free heap pages back when
+// a flush completes. Here the free pages are the test's own, left below a
+// live block where free() does not return them: a flush must release them.
+TEST(RocksChunkIndexTest, AFlushGivesFreeHeapPagesBackToTheSystem) {
+  if (!kGlibcMalloc) GTEST_SKIP() << "glibc's malloc is not the allocator here";
+  ReturnLargeBuffersOnFree();
+  TempDir dir;
+  const std::string path = dir.path() + "/index";
+  RocksIndexOptions options;
+  options.flush_on_close_entries = 0;
+  auto index = OpenRocksChunkIndex(path, options);
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  ASSERT_TRUE((*index)->AddPack(PackOf(0), EntriesOf(0, 200)).ok());
+  void* live = LeaveFreeHeapPagesBelowALiveBlock(64u << 20);
+  const size_t before = ResidentBytes();
+  ASSERT_GT(before, 48u << 20) << "the freed pages are still resident";
+  index->reset();  // close: flushes the 200 entries
+  // The listener runs on RocksDB's thread; wait for its effect, not for a
+  // time (a slow machine only waits longer).
+  size_t now = ResidentBytes();
+  for (int i = 0; i < 1000 && now + (48u << 20) > before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    now = ResidentBytes();
+  }
+  EXPECT_LE(now + (48u << 20), before) << "the flush gave the freed 64 MiB back: " << before << " -> " << now;
+  EXPECT_EQ(1u, CountTables(path)) << "the close flushed";
+  std::free(live);
 }
 
 }  // namespace
