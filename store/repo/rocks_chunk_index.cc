@@ -1,7 +1,10 @@
 // RocksDB-backed ChunkIndex. Key/value layout (docs/format.md, "Chunk index"):
-//   "V"            -> "qm-snap-index v1"
-//   "b" + id(32)   -> pack(32) | varint offset | varint stored_len | varint raw_len | u8 type | u8 compression
-//   "p" + pack(32) -> varint count | count * id(32)
+//   "V"              -> "qm-snap-index v2"
+//   "b" + id(32)     -> pack(32) | varint offset | varint stored_len | varint raw_len | u8 type | u8 compression
+//   "P" + pack(32)   -> empty (the indexed packs)
+//   "p" + pack(32)   -> from before v2, no longer written or read
+//   "R"              -> varint: packs ever removed
+//   "s" + snap(32)   -> varint: "R" at that snapshot's commit
 // Writes are not synced one by one; Sync() syncs the WAL, and the commit
 // protocol calls it before any snapshot that relies on the entries appears.
 #include <rocksdb/cache.h>
