@@ -22,14 +22,14 @@ Bytes EncodePackHeader() {
 Status DecodePackHeader(ByteView header) {
   if (header.size() != kPackHeaderSize || std::memcmp(header.data(), kHeaderMagic, 6) != 0 || header[6] != 0)
     return Status::Corruption("not a qm-snap pack (bad header magic)");
-  if (header[7] != kPackFormatVersion)
+  if (header[7] != 1 && header[7] != kPackFormatVersion)
     return Status::Corruption("unsupported pack format version " + std::to_string(header[7]));
   return Status::OK();
 }
 
 Bytes EncodePackFooter(const std::vector<PackEntry>& entries) {
   Bytes out;
-  out.reserve(entries.size() * kPackTocEntrySize + kPackTrailerSize);
+  out.reserve(entries.size() * PackTocEntrySize(kPackFormatVersion) + kPackTrailerSize);
   for (const PackEntry& e : entries) {
     out.push_back(static_cast<uint8_t>(e.type));
     out.push_back(static_cast<uint8_t>(e.compression));
@@ -37,6 +37,8 @@ Bytes EncodePackFooter(const std::vector<PackEntry>& entries) {
     PutFixed64(&out, e.offset);
     PutFixed32(&out, e.stored_len);
     PutFixed32(&out, e.raw_len);
+    PutFixed32(&out, e.frame_raw_len);
+    PutFixed32(&out, e.raw_offset);
   }
   uint64_t checksum = Xxh3_64(ByteView(out.data(), out.size()));
   PutFixed32(&out, static_cast<uint32_t>(entries.size()));
@@ -54,10 +56,10 @@ Result<PackTrailer> DecodePackTrailer(ByteView trailer, uint64_t pack_size) {
   PackTrailer t;
   t.entry_count = DecodeFixed32(trailer.data());
   t.toc_checksum = DecodeFixed64(trailer.data() + 4);
-  uint32_t version = DecodeFixed32(trailer.data() + 12);
-  if (version != kPackFormatVersion)
-    return Status::Corruption("unsupported pack format version " + std::to_string(version));
-  uint64_t toc_size = static_cast<uint64_t>(t.entry_count) * kPackTocEntrySize;
+  t.version = DecodeFixed32(trailer.data() + 12);
+  if (t.version != 1 && t.version != kPackFormatVersion)
+    return Status::Corruption("unsupported pack format version " + std::to_string(t.version));
+  const uint64_t toc_size = t.toc_size();
   if (toc_size > pack_size - kPackHeaderSize - kPackTrailerSize)
     return Status::Corruption("pack trailer claims " + std::to_string(t.entry_count) +
                               " entries, more than the pack can hold");
@@ -66,8 +68,9 @@ Result<PackTrailer> DecodePackTrailer(ByteView trailer, uint64_t pack_size) {
 }
 
 Result<std::vector<PackEntry>> DecodePackToc(ByteView toc, const PackTrailer& trailer) {
-  if (toc.size() != static_cast<uint64_t>(trailer.entry_count) * kPackTocEntrySize)
-    return Status::Corruption("pack table of contents has the wrong size");
+  if (trailer.version != 1 && trailer.version != kPackFormatVersion)
+    return Status::Corruption("unsupported pack format version " + std::to_string(trailer.version));
+  if (toc.size() != trailer.toc_size()) return Status::Corruption("pack table of contents has the wrong size");
   if (Xxh3_64(toc) != trailer.toc_checksum) return Status::Corruption("pack table of contents checksum mismatch");
   std::vector<PackEntry> entries;
   entries.reserve(trailer.entry_count);
@@ -77,7 +80,8 @@ Result<std::vector<PackEntry>> DecodePackToc(ByteView toc, const PackTrailer& tr
     PackEntry e;
     uint8_t type, comp;
     if (!r.ReadU8(&type) || !r.ReadU8(&comp) || !r.ReadHash256(&e.id) || !r.ReadFixed64(&e.offset) ||
-        !r.ReadFixed32(&e.stored_len) || !r.ReadFixed32(&e.raw_len))
+        !r.ReadFixed32(&e.stored_len) || !r.ReadFixed32(&e.raw_len) ||
+        (trailer.version >= 2 && (!r.ReadFixed32(&e.frame_raw_len) || !r.ReadFixed32(&e.raw_offset))))
       return Status::Corruption("pack table of contents is truncated");
     std::string where = "pack entry " + std::to_string(i);
     if (!IsKnownBlobType(type)) return Status::Corruption(where, "unknown blob type " + std::to_string(type));
@@ -90,6 +94,25 @@ Result<std::vector<PackEntry>> DecodePackToc(ByteView toc, const PackTrailer& tr
       return Status::Corruption(where, "empty stored bytes for a non-empty blob");
     if (e.compression == Compression::kNone && e.stored_len != e.raw_len)
       return Status::Corruption(where, "uncompressed blob with stored length != raw length");
+    if (e.shared_frame()) {
+      if (e.compression != Compression::kZstd) return Status::Corruption(where, "a shared frame that is not zstd");
+      if (e.frame_raw_len > kMaxSharedFrameSize)
+        return Status::Corruption(where, "shared frame larger than the maximum");
+      if (e.raw_offset > e.frame_raw_len || e.raw_len > e.frame_raw_len - e.raw_offset)
+        return Status::Corruption(where, "blob extends past the end of its shared frame");
+    } else if (e.raw_offset != 0) {
+      return Status::Corruption(where, "offset into a frame the blob does not share");
+    }
+    const PackEntry* prev = entries.empty() ? nullptr : &entries.back();
+    if (prev && prev->shared_frame() && e.shared_frame() && e.offset == prev->offset) {
+      // Another member of the previous entry's frame.
+      if (e.stored_len != prev->stored_len || e.frame_raw_len != prev->frame_raw_len)
+        return Status::Corruption(where, "members of one shared frame disagree on its size");
+      if (e.raw_offset < prev->raw_offset + prev->raw_len)
+        return Status::Corruption(where, "overlaps the previous blob of its shared frame");
+      entries.push_back(e);
+      continue;
+    }
     if (e.offset < next_free) return Status::Corruption(where, "offset overlaps the previous blob or the header");
     if (e.offset > trailer.toc_offset || e.stored_len > trailer.toc_offset - e.offset)
       return Status::Corruption(where, "points outside the pack's blob region");

@@ -101,13 +101,15 @@ std::string Checker::BlobProblem(const Hash256& id) {
   if (!loc->has_value()) return "is in pack " + home->second.pack.ShortHex() + " but not in the chunk index";
   auto alt = homes_.find(id);
   const BlobLocation& l = **loc;
-  if (l.pack != alt->second.pack || l.offset != alt->second.entry.offset) {
+  if (l.pack != alt->second.pack || l.offset != alt->second.entry.offset ||
+      l.raw_offset != alt->second.entry.raw_offset) {
     // Another pack may legitimately hold a duplicate; verify against its TOC.
     auto reader = repo_->OpenPack(l.pack);
     if (!reader.ok()) return "is indexed in pack " + l.pack.ShortHex() + ", which cannot be opened";
     auto toc = (*reader)->ReadToc();
     bool match = toc.ok() && std::any_of(toc->begin(), toc->end(), [&](const PackEntry& e) {
-                   return e.id == id && e.offset == l.offset && e.stored_len == l.stored_len;
+                   return e.id == id && e.offset == l.offset && e.stored_len == l.stored_len &&
+                          e.raw_offset == l.raw_offset && e.frame_raw_len == l.frame_raw_len;
                  });
     if (!match) return "has an index entry that does not match pack " + l.pack.ShortHex();
   }

@@ -142,20 +142,23 @@ void ChunkPipeline::Work() {
     std::vector<ChunkRef> refs(task.lens.size());
     uint64_t chunks_new = 0, bytes_added = 0;
     Status error;
-    size_t off = 0;
-    for (size_t i = 0; i < task.lens.size() && !skip && error.ok(); i++) {
-      const ByteView chunk(task.data.data() + off, task.lens[i]);
-      off += task.lens[i];
-      const Hash256 id = Sha256(chunk);
-      auto saved = repo_->SaveBlob(BlobType::kData, id, chunk);
-      if (!saved.ok()) {
-        error = saved.status();
-        break;
+    if (!skip) {
+      std::vector<Hash256> ids(task.lens.size());
+      std::vector<ByteView> chunks(task.lens.size());
+      size_t off = 0;
+      for (size_t i = 0; i < task.lens.size(); i++) {
+        chunks[i] = ByteView(task.data.data() + off, task.lens[i]);
+        off += task.lens[i];
+        ids[i] = Sha256(chunks[i]);
+        refs[i] = ChunkRef{ids[i], task.lens[i]};
       }
-      refs[i] = ChunkRef{id, task.lens[i]};
-      if (saved->added) {
-        chunks_new++;
-        bytes_added += saved->stored_bytes;
+      // One call per task: its new small chunks (pages) share zstd frames.
+      auto saved = repo_->SaveBlobs(BlobType::kData, ids.data(), chunks.data(), chunks.size());
+      if (saved.ok()) {
+        chunks_new = saved->blobs_added;
+        bytes_added = saved->stored_bytes;
+      } else {
+        error = saved.status();
       }
     }
     {

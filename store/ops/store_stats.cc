@@ -24,7 +24,10 @@ Result<SnapshotStats> StatsOfSnapshot(Repository* repo, const Snapshot& snapshot
       QM_ASSIGN_OR_RETURN(auto loc, index->Lookup(c.id));
       if (!loc)
         return Status::Corruption("chunk " + c.id.ShortHex(), "referenced by the snapshot but not in the index");
-      st.bytes_stored += loc->stored_len;
+      // A blob in a shared frame is counted for its share of the frame.
+      st.bytes_stored += loc->shared_frame()
+                             ? static_cast<uint64_t>(loc->stored_len) * loc->raw_len / loc->frame_raw_len
+                             : loc->stored_len;
     }
     return Status::OK();
   }));

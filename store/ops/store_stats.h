@@ -21,7 +21,7 @@ struct SnapshotStats {
   uint64_t chunks = 0;         // references, counting repeats
   uint64_t unique_chunks = 0;  // distinct chunks
   uint64_t bytes_unique = 0;   // raw size of the distinct chunks
-  uint64_t bytes_stored = 0;   // their size in packs (after zstd)
+  uint64_t bytes_stored = 0;   // their size in packs (after zstd; a blob in a shared frame: its raw share of the frame)
 };
 
 struct StoreStats {

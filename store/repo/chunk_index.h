@@ -26,7 +26,15 @@ struct BlobLocation {
   uint32_t raw_len = 0;
   BlobType type = BlobType::kData;
   Compression compression = Compression::kNone;
+  uint32_t frame_raw_len = 0;  // as in PackEntry: 0 unless the frame is shared
+  uint32_t raw_offset = 0;
   bool operator==(const BlobLocation&) const = default;
+
+  bool shared_frame() const { return frame_raw_len != 0; }
+  static BlobLocation Of(const Hash256& pack, const PackEntry& e) {
+    return BlobLocation{pack, e.offset, e.stored_len, e.raw_len, e.type, e.compression, e.frame_raw_len, e.raw_offset};
+  }
+  StoredBlob stored() const { return StoredBlob{offset, stored_len, raw_len, frame_raw_len, raw_offset, compression}; }
 };
 
 class ChunkIndex {

@@ -21,7 +21,7 @@ class MemChunkIndex final : public ChunkIndex {
     auto& ids = packs_[pack];
     for (const PackEntry& e : entries) {
       ids.push_back(e.id);
-      blobs_.try_emplace(e.id, BlobLocation{pack, e.offset, e.stored_len, e.raw_len, e.type, e.compression});
+      blobs_.try_emplace(e.id, BlobLocation::Of(pack, e));
     }
     return Status::OK();
   }

@@ -13,6 +13,34 @@ ZstdCodec& ThreadCodec() {
   return codec;
 }
 
+// The last shared frame this thread decompressed, kept so that the frame's
+// other blobs, read next, are not decompressed again. It is used only for
+// the same stored bytes: either the very buffer it was decoded from, with
+// no read into any buffer on this thread since (a bulk read decoding a
+// span's blobs one after another), or bytes equal to its stored copy (a
+// pack damaged after it was decoded is not hidden by it). Each blob taken
+// from it is still checked against its own SHA-256.
+struct FrameCache {
+  Hash256 pack;
+  uint64_t offset = 0;
+  bool valid = false;
+  const uint8_t* source = nullptr;
+  uint64_t reads_at_fill = 0;
+  Bytes stored;
+  Bytes plaintext;
+};
+
+FrameCache& ThreadFrameCache() {
+  thread_local FrameCache cache;
+  return cache;
+}
+
+// Reads of stored bytes made on this thread.
+uint64_t& ThreadReads() {
+  thread_local uint64_t reads = 0;
+  return reads;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PackReader>> PackReader::Open(Env* env, const std::string& path, const Hash256& pack_id) {
@@ -31,7 +59,7 @@ Result<std::vector<PackEntry>> PackReader::ReadToc() const {
   if (!trailer.ok()) return trailer.status().WithContext(ctx);
   // Not zero-filled first: the read overwrites all of it (sized from a
   // trailer DecodePackTrailer checked against the file's size).
-  const size_t toc_size = static_cast<size_t>(trailer->entry_count) * kPackTocEntrySize;
+  const size_t toc_size = static_cast<size_t>(trailer->toc_size());
   std::unique_ptr<uint8_t[]> toc(new uint8_t[toc_size]);
   QM_RETURN_IF_ERROR(file_->ReadAt(trailer->toc_offset, toc_size, toc.get()).WithContext(ctx));
   auto entries = DecodePackToc(ByteView(toc.get(), toc_size), *trailer);
@@ -48,52 +76,81 @@ Status PackReader::CheckStoredRange(uint64_t offset, uint32_t stored_len) const 
 
 Status PackReader::ReadStored(uint64_t offset, uint32_t stored_len, Bytes* out) const {
   QM_RETURN_IF_ERROR(CheckStoredRange(offset, stored_len));  // before sizing `out` from it
+  ThreadReads()++;
   out->resize(stored_len);
   return file_->ReadAt(offset, stored_len, out->data());
 }
 
 Status PackReader::ReadStoredTo(uint64_t offset, uint32_t stored_len, uint8_t* dst) const {
   QM_RETURN_IF_ERROR(CheckStoredRange(offset, stored_len));
+  ThreadReads()++;
   return file_->ReadAt(offset, stored_len, dst);
 }
 
-Status PackReader::ReadBlob(const Hash256& id, uint64_t offset, uint32_t stored_len, uint32_t raw_len,
-                            Compression compression, Bytes* out) const {
+Result<ByteView> PackReader::SharedFramePlaintext(ByteView frame, const StoredBlob& blob) const {
+  if (blob.frame_raw_len > kMaxSharedFrameSize) return Status::Corruption("shared frame larger than the maximum");
+  if (frame.size() != blob.stored_len) return Status::Corruption("shared frame has the wrong stored size");
+  FrameCache& cache = ThreadFrameCache();
+  if (cache.valid && cache.pack == id_ && cache.offset == blob.offset && cache.plaintext.size() == blob.frame_raw_len &&
+      cache.stored.size() == frame.size() &&
+      ((cache.source == frame.data() && cache.reads_at_fill == ThreadReads()) ||
+       std::memcmp(cache.stored.data(), frame.data(), frame.size()) == 0)) {
+    return ByteView(cache.plaintext);
+  }
+  cache.valid = false;
+  cache.plaintext.resize(blob.frame_raw_len);
+  QM_RETURN_IF_ERROR(ThreadCodec().DecompressTo(frame, cache.plaintext.data(), blob.frame_raw_len));
+  cache.stored.assign(frame.begin(), frame.end());
+  cache.pack = id_;
+  cache.offset = blob.offset;
+  cache.source = frame.data();
+  cache.reads_at_fill = ThreadReads();
+  cache.valid = true;
+  return ByteView(cache.plaintext);
+}
+
+Status PackReader::ReadBlob(const Hash256& id, const StoredBlob& blob, Bytes* out) const {
   const std::string ctx = "pack " + id_.ShortHex() + ", blob " + id.ShortHex();
-  if (raw_len > kMaxBlobSize) return Status::Corruption(ctx, "blob too large");
-  if (compression == Compression::kNone) {
+  if (blob.raw_len > kMaxBlobSize) return Status::Corruption(ctx, "blob too large");
+  if (blob.compression == Compression::kNone) {
     // Stored as is (tree nodes: hashes do not compress): read straight into
     // `out` instead of through a second buffer.
-    if (stored_len != raw_len) return Status::Corruption(ctx, "stored size differs from raw size");
-    QM_RETURN_IF_ERROR(ReadStored(offset, stored_len, out).WithContext(ctx));
+    if (blob.stored_len != blob.raw_len) return Status::Corruption(ctx, "stored size differs from raw size");
+    QM_RETURN_IF_ERROR(ReadStored(blob.offset, blob.stored_len, out).WithContext(ctx));
     if (Sha256(*out) != id) return Status::Corruption(ctx, "content does not match its hash");
     return Status::OK();
   }
   Bytes stored;
-  QM_RETURN_IF_ERROR(ReadStored(offset, stored_len, &stored).WithContext(ctx));
-  return DecodeBlob(id, stored, raw_len, compression, out);
+  QM_RETURN_IF_ERROR(ReadStored(blob.offset, blob.stored_len, &stored).WithContext(ctx));
+  return DecodeBlob(id, stored, blob, out);
 }
 
-Status PackReader::DecodeBlob(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression,
-                              Bytes* out) const {
+Status PackReader::DecodeBlob(const Hash256& id, ByteView frame, const StoredBlob& blob, Bytes* out) const {
   // Checked before sizing the buffer from a length read off the disk.
-  if (raw_len > kMaxBlobSize)
+  if (blob.raw_len > kMaxBlobSize)
     return Status::Corruption("pack " + id_.ShortHex() + ", blob " + id.ShortHex(), "blob too large");
-  out->resize(raw_len);
-  Status s = DecodeBlobTo(id, stored, raw_len, compression, out->data());
+  out->resize(blob.raw_len);
+  Status s = DecodeBlobTo(id, frame, blob, out->data());
   if (!s.ok()) out->clear();
   return s;
 }
 
-Status PackReader::DecodeBlobTo(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression,
-                                uint8_t* dst) const {
+Status PackReader::DecodeBlobTo(const Hash256& id, ByteView frame, const StoredBlob& blob, uint8_t* dst) const {
   auto ctx = [&] { return "pack " + id_.ShortHex() + ", blob " + id.ShortHex(); };
+  const uint32_t raw_len = blob.raw_len;
   if (raw_len > kMaxBlobSize) return Status::Corruption(ctx(), "blob too large");
-  if (compression == Compression::kNone) {
-    if (stored.size() != raw_len) return Status::Corruption(ctx(), "stored size differs from raw size");
-    std::memcpy(dst, stored.data(), raw_len);
+  if (blob.shared_frame()) {
+    if (blob.compression != Compression::kZstd) return Status::Corruption(ctx(), "a shared frame that is not zstd");
+    if (blob.raw_offset > blob.frame_raw_len || raw_len > blob.frame_raw_len - blob.raw_offset)
+      return Status::Corruption(ctx(), "blob extends past the end of its shared frame");
+    auto plain = SharedFramePlaintext(frame, blob);
+    if (!plain.ok()) return plain.status().WithContext(ctx());
+    std::memcpy(dst, plain->data() + blob.raw_offset, raw_len);
+  } else if (blob.compression == Compression::kNone) {
+    if (frame.size() != raw_len) return Status::Corruption(ctx(), "stored size differs from raw size");
+    std::memcpy(dst, frame.data(), raw_len);
   } else {
-    QM_RETURN_IF_ERROR(ThreadCodec().DecompressTo(stored, dst, raw_len).WithContext(ctx()));
+    QM_RETURN_IF_ERROR(ThreadCodec().DecompressTo(frame, dst, raw_len).WithContext(ctx()));
   }
   if (Sha256(ByteView(dst, raw_len)) != id) return Status::Corruption(ctx(), "content does not match its hash");
   return Status::OK();
@@ -117,7 +174,7 @@ Result<std::vector<PackEntry>> PackReader::VerifyAll() const {
   std::vector<PackEntry> bad;
   Bytes raw;
   for (const PackEntry& e : entries) {
-    if (!ReadBlob(e.id, e.offset, e.stored_len, e.raw_len, e.compression, &raw).ok()) bad.push_back(e);
+    if (!ReadBlob(e.id, StoredBlobOf(e), &raw).ok()) bad.push_back(e);
   }
   if (!file_ok && bad.empty()) {
     // The bytes differ from when the pack was sealed but every blob still

@@ -33,18 +33,22 @@ class PackReader {
   // The same into `dst`, which holds at least stored_len bytes.
   Status ReadStoredTo(uint64_t offset, uint32_t stored_len, uint8_t* dst) const;
 
-  // Reads, decompresses and verifies one blob. `raw_len`/`compression` come
-  // from the index or the TOC.
-  Status ReadBlob(const Hash256& id, uint64_t offset, uint32_t stored_len, uint32_t raw_len, Compression compression,
-                  Bytes* out) const;
+  // Reads, decompresses and verifies one blob. `blob` comes from the index
+  // or the TOC.
+  //
+  // A shared frame is decompressed whole; the calling thread keeps the
+  // last one it decompressed (at most kMaxSharedFrameSize bytes, and its
+  // stored bytes), so the frame's other blobs, read next, cost the read, a
+  // comparison, a copy and their SHA-256.
+  Status ReadBlob(const Hash256& id, const StoredBlob& blob, Bytes* out) const;
 
-  // Decompresses and verifies one blob whose stored bytes the caller read
-  // (for reads that cover several blobs at once).
-  Status DecodeBlob(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression, Bytes* out) const;
-  // The same into dst[0, raw_len), which the caller owns (contents
+  // Decompresses and verifies one blob whose stored frame (`frame`: the
+  // bytes at [blob.offset, blob.offset + blob.stored_len)) the caller read,
+  // for reads that cover several blobs at once.
+  Status DecodeBlob(const Hash256& id, ByteView frame, const StoredBlob& blob, Bytes* out) const;
+  // The same into dst[0, blob.raw_len), which the caller owns (contents
   // unspecified on failure).
-  Status DecodeBlobTo(const Hash256& id, ByteView stored, uint32_t raw_len, Compression compression,
-                      uint8_t* dst) const;
+  Status DecodeBlobTo(const Hash256& id, ByteView frame, const StoredBlob& blob, uint8_t* dst) const;
 
   // Whole-file read: header, every blob (decompressed and re-hashed), the
   // pack's own SHA-256 against its name. Returns the entries whose blobs
@@ -56,6 +60,10 @@ class PackReader {
       : path_(std::move(path)), id_(id), file_(std::move(file)) {}
   // Corruption unless [offset, offset + stored_len) lies inside the file.
   Status CheckStoredRange(uint64_t offset, uint32_t stored_len) const;
+  // The plaintext of the shared frame `blob` is in (`frame`: its stored
+  // bytes), from the thread's last decompressed frame when that was these
+  // bytes, else by decompressing `frame`. Valid until the thread's next call.
+  Result<ByteView> SharedFramePlaintext(ByteView frame, const StoredBlob& blob) const;
   std::string path_;
   Hash256 id_;
   std::unique_ptr<RandomAccessFile> file_;

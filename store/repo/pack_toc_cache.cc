@@ -10,8 +10,10 @@ BlobLocation PackTocCache::LocationOf(const Entry& e) const {
   loc.offset = e.offset;
   loc.stored_len = e.stored_len;
   loc.raw_len = e.raw_len;
-  loc.type = e.type;
-  loc.compression = e.compression;
+  loc.type = static_cast<BlobType>(e.type);
+  loc.compression = static_cast<Compression>(e.compression);
+  loc.frame_raw_len = static_cast<uint32_t>(e.frame_raw_len);
+  loc.raw_offset = e.raw_offset;
   return loc;
 }
 
@@ -58,8 +60,22 @@ void PackTocCache::Add(const Hash256& pack, const std::vector<PackEntry>& entrie
   if (entries_.bucket_count() < max_entries_) entries_.reserve(max_entries_);
   const uint32_t p = static_cast<uint32_t>(packs_.size());
   packs_.push_back(pack);
-  for (const PackEntry& pe : entries)
-    entries_.try_emplace(pe.id, Entry{pe.offset, pe.stored_len, pe.raw_len, p, pe.type, pe.compression});
+  for (const PackEntry& pe : entries) {
+    // Cannot happen in a pack the decoder accepted and a writer of ours
+    // sealed; an entry that does not fit is simply not held (the index
+    // locates it).
+    if (pe.offset >= (uint64_t{1} << 40) || pe.frame_raw_len >= (1u << 24) || pe.raw_offset >= (1u << 24)) continue;
+    Entry e;
+    e.offset = pe.offset;
+    e.frame_raw_len = pe.frame_raw_len;
+    e.stored_len = pe.stored_len;
+    e.raw_len = pe.raw_len;
+    e.pack = p;
+    e.raw_offset = pe.raw_offset;
+    e.type = static_cast<uint32_t>(pe.type);
+    e.compression = static_cast<uint32_t>(pe.compression);
+    entries_.try_emplace(pe.id, e);
+  }
 }
 
 }  // namespace qm

@@ -53,12 +53,17 @@ class PackTocCache {
 
  private:
   struct Entry {
-    uint64_t offset;
+    // 24 bytes, as before shared frames: a pack's offsets fit in 40 bits
+    // (packs are sealed at 1 GiB at most), a shared frame's sizes in 24
+    // (kMaxSharedFrameSize); checked when a table is added.
+    uint64_t offset : 40;
+    uint64_t frame_raw_len : 24;
     uint32_t stored_len;
     uint32_t raw_len;
     uint32_t pack;  // index into packs_
-    BlobType type;
-    Compression compression;
+    uint32_t raw_offset : 24;
+    uint32_t type : 4;
+    uint32_t compression : 4;
   };
   // The location of an entry; mu_ held.
   BlobLocation LocationOf(const Entry& e) const;

@@ -68,6 +68,32 @@ Status PackWriter::Add(BlobType type, const Hash256& id, Compression compression
   return Status::OK();
 }
 
+Status PackWriter::AddSharedFrame(BlobType type, const std::vector<Member>& members, ByteView frame) {
+  if (failed_) return Status::Aborted("pack writer", "used after a failure");
+  uint64_t frame_raw_len = 0;
+  for (const Member& m : members) frame_raw_len += m.raw_len;
+  if (members.empty() || frame_raw_len > kMaxSharedFrameSize)
+    return Status::InvalidArgument("pack writer", "a shared frame of no blobs, or too large");
+  if (!file_) QM_RETURN_IF_ERROR(Open());
+  const uint64_t offset = offset_;
+  QM_RETURN_IF_ERROR(Write(frame));
+  uint32_t at = 0;
+  for (const Member& m : members) {
+    PackEntry e;
+    e.type = type;
+    e.compression = Compression::kZstd;
+    e.id = m.id;
+    e.offset = offset;
+    e.stored_len = static_cast<uint32_t>(frame.size());
+    e.raw_len = m.raw_len;
+    e.frame_raw_len = static_cast<uint32_t>(frame_raw_len);
+    e.raw_offset = at;
+    at += m.raw_len;
+    entries_.push_back(e);
+  }
+  return Status::OK();
+}
+
 Result<SealedPack> PackWriter::Seal() {
   if (failed_) return Status::Aborted("pack writer", "used after a failure");
   if (!file_) return Status::InvalidArgument("pack writer", "nothing to seal");

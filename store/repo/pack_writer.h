@@ -36,6 +36,14 @@ class PackWriter {
 
   // Appends one blob's stored bytes (already compressed, or raw).
   Status Add(BlobType type, const Hash256& id, Compression compression, uint32_t raw_len, ByteView stored);
+  struct Member {
+    Hash256 id;
+    uint32_t raw_len = 0;
+  };
+  // Appends one zstd frame whose plaintext is the members' bytes back to
+  // back (a shared frame; docs/format.md, "Pack files"). REQUIRES: the
+  // frame decodes to the sum of the raw_lens, at most kMaxSharedFrameSize.
+  Status AddSharedFrame(BlobType type, const std::vector<Member>& members, ByteView frame);
 
   bool empty() const { return entries_.empty(); }
   // Bytes written so far (header and blobs).

@@ -265,17 +265,96 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
   QM_RETURN_IF_ERROR(EnsureIndex());
   QM_ASSIGN_OR_RETURN(auto known, index_->Lookup(id));
   if (known) return SaveResult{};
+  const FrameMember member{id, raw};
+  return StoreFrame(type, &member, 1);
+}
 
-  Bytes compressed;
-  QM_RETURN_IF_ERROR(ThreadCompressor(config_.zstd_level).Compress(raw, &compressed));
-  const bool use_zstd = compressed.size() < raw.size();
-  ByteView stored = use_zstd ? ByteView(compressed) : raw;
+Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash256* ids, const ByteView* raws,
+                                                     size_t n) {
+  if (mode_ != OpenMode::kWrite) return Status::NotSupported("repository is open read-only");
+  for (size_t i = 0; i < n; i++) {
+    if (raws[i].size() > kMaxBlobSize) return Status::InvalidArgument("blob larger than the format allows");
+  }
+  std::vector<size_t> candidates;
+  candidates.reserve(n);
+  {
+    std::lock_guard<std::mutex> l(write_mu_);
+    for (size_t i = 0; i < n; i++) {
+      if (!pending_.count(ids[i])) candidates.push_back(i);
+    }
+  }
+  if (candidates.empty()) return SaveResult{};
+  QM_RETURN_IF_ERROR(EnsureIndex());
+  std::vector<Hash256> ask(candidates.size());
+  for (size_t k = 0; k < candidates.size(); k++) ask[k] = ids[candidates[k]];
+  std::vector<std::optional<BlobLocation>> found;
+  QM_RETURN_IF_ERROR(index_->LookupMany(ask.data(), ask.size(), &found));
+
+  SaveResult total;
+  std::unordered_set<Hash256, Hash256Hasher> seen;
+  std::vector<FrameMember> frame;
+  size_t frame_bytes = 0;
+  auto store = [&]() -> Status {
+    if (frame.empty()) return Status::OK();
+    QM_ASSIGN_OR_RETURN(SaveResult r, StoreFrame(type, frame.data(), frame.size()));
+    total.added = total.added || r.added;
+    total.blobs_added += r.blobs_added;
+    total.stored_bytes += r.stored_bytes;
+    frame.clear();
+    frame_bytes = 0;
+    return Status::OK();
+  };
+  for (size_t k = 0; k < candidates.size(); k++) {
+    if (found[k]) continue;
+    const size_t i = candidates[k];
+    // The same id twice in one call: the first is stored.
+    if (!seen.insert(ids[i]).second) continue;
+    const FrameMember member{ids[i], raws[i]};
+    if (raws[i].size() > kMaxSharedFrameBlob) {
+      QM_ASSIGN_OR_RETURN(SaveResult r, StoreFrame(type, &member, 1));
+      total.added = total.added || r.added;
+      total.blobs_added += r.blobs_added;
+      total.stored_bytes += r.stored_bytes;
+      continue;
+    }
+    if (!frame.empty() && (frame.size() == kSharedFrameBlobs || frame_bytes + raws[i].size() > kSharedFrameBytes)) {
+      QM_RETURN_IF_ERROR(store());
+    }
+    frame.push_back(member);
+    frame_bytes += raws[i].size();
+  }
+  QM_RETURN_IF_ERROR(store());
+  return total;
+}
+
+Result<Repository::SaveResult> Repository::StoreFrame(BlobType type, const FrameMember* members, size_t n) {
+  // Claim the ids first: a blob another thread is storing is left to it.
+  std::vector<FrameMember> mine;
+  mine.reserve(n);
+  {
+    std::lock_guard<std::mutex> l(write_mu_);
+    for (size_t i = 0; i < n; i++) {
+      if (pending_.insert(members[i].id).second) mine.push_back(members[i]);
+    }
+  }
+  if (mine.empty()) return SaveResult{};
+
+  // One frame: the blob itself, or the members' bytes back to back.
+  thread_local Bytes joined;
+  ByteView raw = mine[0].raw;
+  if (mine.size() > 1) {
+    joined.clear();
+    for (const FrameMember& m : mine) joined.insert(joined.end(), m.raw.begin(), m.raw.end());
+    raw = joined;
+  }
+  thread_local Bytes compressed;
+  Status s = ThreadCompressor(config_.zstd_level).Compress(raw, &compressed);
+  const bool use_zstd = s.ok() && compressed.size() < raw.size();
 
   std::unique_ptr<PackWriter> writer;
   std::vector<std::unique_ptr<PackWriter>>& pool = idle_packs_[type == BlobType::kData ? 0 : 1];
-  {
+  if (s.ok()) {
     std::lock_guard<std::mutex> l(write_mu_);
-    if (!pending_.insert(id).second) return SaveResult{};  // another thread won the race
     if (!pool.empty()) {
       writer = std::move(pool.back());
       pool.pop_back();
@@ -285,19 +364,36 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
     }
   }
   // This thread owns `writer` until it goes back to the pool or is sealed.
-  Status s = writer->Add(type, id, use_zstd ? Compression::kZstd : Compression::kNone,
-                         static_cast<uint32_t>(raw.size()), stored);
-  if (!s.ok() || (writer->size() < config_.pack_target_size && writer->count() < kPackMaxBlobs)) {
+  uint64_t stored_bytes = 0;
+  if (s.ok() && use_zstd && mine.size() > 1) {
+    std::vector<PackWriter::Member> list(mine.size());
+    for (size_t i = 0; i < mine.size(); i++) list[i] = {mine[i].id, static_cast<uint32_t>(mine[i].raw.size())};
+    s = writer->AddSharedFrame(type, list, compressed);
+    stored_bytes = compressed.size();
+  } else if (s.ok() && use_zstd) {
+    s = writer->Add(type, mine[0].id, Compression::kZstd, static_cast<uint32_t>(raw.size()), compressed);
+    stored_bytes = compressed.size();
+  } else {
+    // Compression does not help: each blob stored as it is.
+    for (size_t i = 0; s.ok() && i < mine.size(); i++) {
+      s = writer->Add(type, mine[i].id, Compression::kNone, static_cast<uint32_t>(mine[i].raw.size()), mine[i].raw);
+      stored_bytes += mine[i].raw.size();
+    }
+  }
+  const SaveResult saved{true, stored_bytes, mine.size()};
+  if (!writer || !s.ok() || (writer->size() < config_.pack_target_size && writer->count() < kPackMaxBlobs)) {
     std::lock_guard<std::mutex> l(write_mu_);
-    if (!s.ok()) pending_.erase(id);
+    if (!s.ok()) {
+      for (const FrameMember& m : mine) pending_.erase(m.id);
+    }
     // A failed writer goes back too: its blobs stay pending, so nothing can
     // count them as stored, and Flush reports its failure (no commit).
-    pool.push_back(std::move(writer));
+    if (writer) pool.push_back(std::move(writer));
     if (!s.ok()) return s.WithContext("write pack");
-    return SaveResult{true, stored.size()};
+    return saved;
   }
   QM_RETURN_IF_ERROR(Seal(std::move(writer)));
-  return SaveResult{true, stored.size()};
+  return saved;
 }
 
 // Called without write_mu_: sealing fsyncs the pack, and holding the lock
@@ -371,7 +467,7 @@ Status Repository::LoadBlob(const Hash256& id, Bytes* out) {
   QM_ASSIGN_OR_RETURN(auto loc, index_->Lookup(id));
   if (!loc) return Status::NotFound("blob " + id.ShortHex(), "not in the index");
   QM_ASSIGN_OR_RETURN(auto pack, OpenPack(loc->pack));
-  return pack->ReadBlob(id, loc->offset, loc->stored_len, loc->raw_len, loc->compression, out);
+  return pack->ReadBlob(id, loc->stored(), out);
 }
 
 namespace {
@@ -422,13 +518,18 @@ Status Repository::ReadBlobs(const std::vector<BlobLocation>& locs,
   Bytes own;
   Bytes* span = read_buffer ? read_buffer : &own;
   for (size_t i = 0; i < n;) {
-    // [i, j): blobs of one pack in ascending offsets, close together.
+    // [i, j): blobs of one pack in ascending offsets, close together; the
+    // blobs of one shared frame follow each other with the same offset.
     const uint64_t start = locs[i].offset;
     uint64_t end = start + locs[i].stored_len;
     size_t j = i + 1;
-    while (j < n && locs[j].pack == locs[i].pack && locs[j].offset >= end && locs[j].offset - end <= kMaxGap &&
-           locs[j].offset + locs[j].stored_len - start <= kMaxSpan) {
-      end = locs[j].offset + locs[j].stored_len;
+    while (j < n && locs[j].pack == locs[i].pack) {
+      const bool same_frame = locs[j].shared_frame() && locs[j].offset == locs[j - 1].offset &&
+                              locs[j].stored_len == locs[j - 1].stored_len;
+      if (!same_frame && !(locs[j].offset >= end && locs[j].offset - end <= kMaxGap &&
+                           locs[j].offset + locs[j].stored_len - start <= kMaxSpan))
+        break;
+      if (!same_frame) end = locs[j].offset + locs[j].stored_len;
       j++;
     }
     QM_ASSIGN_OR_RETURN(auto pack, OpenPack(locs[i].pack));
@@ -451,7 +552,7 @@ Status Repository::LoadBlobs(const Hash256* ids, size_t n, std::vector<Bytes>* o
   std::vector<BlobLocation> locs;
   QM_RETURN_IF_ERROR(LocateBlobs(ids, n, &locs));
   return ReadBlobs(locs, [&](size_t k, PackReader& pack, ByteView stored) {
-    return pack.DecodeBlob(ids[k], stored, locs[k].raw_len, locs[k].compression, &(*out)[k]);
+    return pack.DecodeBlob(ids[k], stored, locs[k].stored(), &(*out)[k]);
   });
 }
 
@@ -472,7 +573,7 @@ Status Repository::LoadBlobsConcatenated(const Hash256* ids, size_t n, Bytes* ou
   return ReadBlobs(
       locs,
       [&](size_t k, PackReader& pack, ByteView stored) {
-        return pack.DecodeBlobTo(ids[k], stored, locs[k].raw_len, locs[k].compression, out->data() + at[k]);
+        return pack.DecodeBlobTo(ids[k], stored, locs[k].stored(), out->data() + at[k]);
       },
       read_buffer);
 }

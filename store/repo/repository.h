@@ -91,6 +91,7 @@ class Repository {
   struct SaveResult {
     bool added = false;         // false: already stored (deduplicated)
     uint64_t stored_bytes = 0;  // bytes appended to a pack
+    uint64_t blobs_added = 0;
   };
   // Stores `raw` (whose SHA-256 is `id`) unless a blob with that id is
   // already stored or pending. Compresses with the repository's zstd level;
@@ -98,6 +99,17 @@ class Repository {
   // append to different open packs (at most one per caller in flight), so
   // a run leaves up to that many partly filled packs per blob type.
   Result<SaveResult> SaveBlob(BlobType type, const Hash256& id, ByteView raw);
+  // SaveBlob for raws[0, n) (ids[i] the SHA-256 of raws[i]), in order: the
+  // new ones of at most kMaxSharedFrameBlob bytes go into shared zstd
+  // frames of up to kSharedFrameBlobs blobs and kSharedFrameBytes
+  // (docs/format.md, "Pack files"). One 4 KiB page per frame compressed at
+  // ~155 MB/s and decompressed at ~510 MB/s on the benchmark's database;
+  // sixteen consecutive pages per frame at ~170-190 and ~1000 MB/s, and
+  // ~1% smaller. The result sums the blobs stored (`added`: any).
+  Result<SaveResult> SaveBlobs(BlobType type, const Hash256* ids, const ByteView* raws, size_t n);
+  static constexpr size_t kMaxSharedFrameBlob = 16u << 10;
+  static constexpr size_t kSharedFrameBlobs = 16;
+  static constexpr size_t kSharedFrameBytes = 64u << 10;
   // Seals the open packs and indexes them (not synced: see CommitSnapshot).
   Status Flush();
   // Commits a snapshot; returns its id. On OK the snapshot is durable.
@@ -198,6 +210,14 @@ class Repository {
   Status ReconcileIndex();
   Status BuildMemIndexFromPacks();
   Status Seal(std::unique_ptr<PackWriter> writer);
+  struct FrameMember {
+    Hash256 id;
+    ByteView raw;
+  };
+  // Stores members[0, n), known to be neither indexed nor pending when
+  // looked up, in one frame (shared when n > 1) of an open pack, except
+  // those another thread has claimed meanwhile.
+  Result<SaveResult> StoreFrame(BlobType type, const FrameMember* members, size_t n);
   // Where each of ids[0, n) is: pack tables first for bulk reads, then the index.
   Status LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLocation>* locs);
   // Reads the blobs at `locs` in few large reads and hands each stored form

@@ -1,6 +1,7 @@
 // RocksDB-backed ChunkIndex. Key/value layout (docs/format.md, "Chunk index"):
 //   "V"              -> "qm-snap-index v2"
 //   "b" + id(32)     -> pack(32) | varint offset | varint stored_len | varint raw_len | u8 type | u8 compression
+//                       [| varint frame_raw_len | varint raw_offset: only for a blob in a shared frame]
 //   "P" + pack(32)   -> empty (the indexed packs)
 //   "p" + pack(32)   -> from before v2, no longer written or read
 //   "R"              -> varint: packs ever removed
@@ -68,6 +69,10 @@ std::string EncodeLocation(const BlobLocation& loc) {
   PutVarint64(&b, loc.raw_len);
   b.push_back(static_cast<uint8_t>(loc.type));
   b.push_back(static_cast<uint8_t>(loc.compression));
+  if (loc.frame_raw_len != 0) {
+    PutVarint64(&b, loc.frame_raw_len);
+    PutVarint64(&b, loc.raw_offset);
+  }
   return std::string(b.begin(), b.end());
 }
 
@@ -77,9 +82,17 @@ Result<BlobLocation> DecodeLocation(std::string_view v) {
   ByteView pack;
   uint8_t type, comp;
   if (!r.ReadBytes(32, &pack) || !r.ReadVarint64(&loc.offset) || !r.ReadVarint32(&loc.stored_len) ||
-      !r.ReadVarint32(&loc.raw_len) || !r.ReadU8(&type) || !r.ReadU8(&comp) || !r.empty() || !IsKnownBlobType(type) ||
-      comp > 1) {
+      !r.ReadVarint32(&loc.raw_len) || !r.ReadU8(&type) || !r.ReadU8(&comp) || !IsKnownBlobType(type) || comp > 1) {
     return Status::Corruption("chunk index", "malformed blob location");
+  }
+  if (!r.empty()) {
+    // A blob in a shared frame (pack version 2).
+    if (!r.ReadVarint32(&loc.frame_raw_len) || !r.ReadVarint32(&loc.raw_offset) || !r.empty() ||
+        loc.frame_raw_len == 0 || loc.frame_raw_len > kMaxSharedFrameSize ||
+        comp != static_cast<uint8_t>(Compression::kZstd) || loc.raw_offset > loc.frame_raw_len ||
+        loc.raw_len > loc.frame_raw_len - loc.raw_offset) {
+      return Status::Corruption("chunk index", "malformed blob location");
+    }
   }
   loc.pack = *Hash256::FromBytes(pack);
   loc.type = static_cast<BlobType>(type);
@@ -173,7 +186,7 @@ class RocksChunkIndex final : public ChunkIndex {
       rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key('b', e.id), &existing);
       if (s.ok()) continue;  // first location wins
       if (!s.IsNotFound()) return FromRocks(s, "chunk index lookup");
-      batch.Put(Key('b', e.id), EncodeLocation({pack, e.offset, e.stored_len, e.raw_len, e.type, e.compression}));
+      batch.Put(Key('b', e.id), EncodeLocation(BlobLocation::Of(pack, e)));
     }
     // No "p" id list any more (32 bytes per blob, ~20% of an hourly run's
     // index growth): RemovePack finds a pack's blobs by their locations.

@@ -9,13 +9,26 @@
 namespace qm {
 namespace {
 
-std::vector<PackEntry> SampleEntries() {
+Status DecodeWith(std::vector<PackEntry> entries, uint64_t blob_region = 150);
+
+// What tests/golden/pack_v1.bin holds (written by the version 1 encoder).
+std::vector<PackEntry> SampleEntriesV1() {
   PackEntry a{BlobType::kData, Compression::kZstd, Sha256(AsBytes("a")), 8, 100, 4000};
   PackEntry b{BlobType::kTree, Compression::kNone, Sha256(AsBytes("b")), 108, 50, 50};
   return {a, b};
 }
 
-// A whole pack: header, 158 bytes of blob region, footer.
+// Version 2: a blob alone in its frame, two pages sharing one frame, a raw
+// tree blob.
+std::vector<PackEntry> SampleEntries() {
+  PackEntry a{BlobType::kData, Compression::kZstd, Sha256(AsBytes("a")), 8, 100, 4000};
+  PackEntry p1{BlobType::kData, Compression::kZstd, Sha256(AsBytes("p1")), 108, 30, 4096, 8192, 0};
+  PackEntry p2{BlobType::kData, Compression::kZstd, Sha256(AsBytes("p2")), 108, 30, 4096, 8192, 4096};
+  PackEntry b{BlobType::kTree, Compression::kNone, Sha256(AsBytes("b")), 138, 20, 20};
+  return {a, p1, p2, b};
+}
+
+// A whole pack: header, 150 bytes of blob region, footer.
 Bytes SamplePack() {
   Bytes pack = EncodePackHeader();
   pack.resize(8 + 150, 0xAB);
@@ -27,16 +40,56 @@ Bytes SamplePack() {
 Result<std::vector<PackEntry>> Decode(const Bytes& pack) {
   if (pack.size() < kPackTrailerSize) return Status::Corruption("short");
   QM_ASSIGN_OR_RETURN(PackTrailer t, DecodePackTrailer(ByteView(pack).last(kPackTrailerSize), pack.size()));
-  return DecodePackToc(ByteView(pack).subspan(t.toc_offset, t.entry_count * kPackTocEntrySize), t);
+  return DecodePackToc(ByteView(pack).subspan(t.toc_offset, t.toc_size()), t);
 }
 
 TEST(PackFormatTest, FooterRoundTripsAndMatchesGolden) {
   Bytes pack = SamplePack();
-  ExpectMatchesGolden("pack_v1.bin", pack);
+  ExpectMatchesGolden("pack_v2.bin", pack);
   ASSERT_TRUE(DecodePackHeader(ByteView(pack).first(kPackHeaderSize)).ok());
   auto entries = Decode(pack);
   ASSERT_TRUE(entries.ok()) << entries.status().ToString();
   EXPECT_EQ(SampleEntries(), *entries);
+}
+
+TEST(PackFormatTest, VersionOnePacksStillDecode) {
+  const std::string golden = ReadGolden("pack_v1.bin");
+  const Bytes pack(golden.begin(), golden.end());
+  ASSERT_TRUE(DecodePackHeader(ByteView(pack).first(kPackHeaderSize)).ok());
+  auto entries = Decode(pack);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  EXPECT_EQ(SampleEntriesV1(), *entries);
+}
+
+TEST(PackFormatTest, SharedFramesThatDisagreeOrOverflowAreCorruption) {
+  auto e = SampleEntries();
+  e[2].stored_len = 29;  // members disagree on the frame's stored size
+  EXPECT_TRUE(DecodeWith(e).IsCorruption());
+  e = SampleEntries();
+  e[2].frame_raw_len = 8193;  // ... or on its plaintext size
+  e[1].frame_raw_len = 8192;
+  EXPECT_TRUE(DecodeWith(e).IsCorruption());
+  e = SampleEntries();
+  e[2].raw_offset = 4095;  // overlaps the first member
+  EXPECT_TRUE(DecodeWith(e).IsCorruption());
+  e = SampleEntries();
+  e[2].raw_offset = 4097;  // runs past the frame's end
+  EXPECT_TRUE(DecodeWith(e).IsCorruption());
+  e = SampleEntries();
+  e[1].frame_raw_len = e[2].frame_raw_len = kMaxSharedFrameSize + 1;
+  EXPECT_TRUE(DecodeWith(e).IsCorruption());
+  e = SampleEntries();
+  e[1].compression = e[2].compression = Compression::kNone;  // a shared frame is zstd
+  e[1].stored_len = e[2].stored_len = 30;
+  EXPECT_TRUE(DecodeWith(e).IsCorruption());
+  e = SampleEntries();
+  e[0].raw_offset = 1;  // an offset into a frame of its own
+  EXPECT_TRUE(DecodeWith(e).IsCorruption());
+  e = SampleEntries();
+  e[2].frame_raw_len = 0;  // the second is not a member: it overlaps the frame
+  e[2].raw_offset = 0;
+  EXPECT_TRUE(DecodeWith(e).IsCorruption());
+  EXPECT_TRUE(DecodeWith(SampleEntries()).ok());
 }
 
 TEST(PackFormatTest, EmptyPackHasAnEmptyToc) {
@@ -63,7 +116,7 @@ TEST(PackFormatTest, EveryTruncationAndEveryFlippedFooterByteIsDetected) {
     Bytes t(pack.begin(), pack.begin() + len);
     EXPECT_FALSE(Decode(t).ok()) << "truncated to " << len;
   }
-  size_t footer_start = pack.size() - 2 * kPackTocEntrySize - kPackTrailerSize;
+  size_t footer_start = pack.size() - SampleEntries().size() * PackTocEntrySize(kPackFormatVersion) - kPackTrailerSize;
   for (size_t i = footer_start; i < pack.size(); i++) {
     Bytes t = pack;
     t[i] ^= 0x01;
@@ -72,7 +125,7 @@ TEST(PackFormatTest, EveryTruncationAndEveryFlippedFooterByteIsDetected) {
 }
 
 // Builds a footer whose checksum is valid, so the entry checks themselves run.
-Status DecodeWith(std::vector<PackEntry> entries, uint64_t blob_region = 150) {
+Status DecodeWith(std::vector<PackEntry> entries, uint64_t blob_region) {
   Bytes pack = EncodePackHeader();
   pack.resize(8 + blob_region, 0);
   Bytes footer = EncodePackFooter(entries);
@@ -82,11 +135,11 @@ Status DecodeWith(std::vector<PackEntry> entries, uint64_t blob_region = 150) {
 
 TEST(PackFormatTest, EntriesPointingOutsideOrOverlappingAreCorruption) {
   auto e = SampleEntries();
-  e[1].offset = 100;  // overlaps the first blob
+  e[1].offset = e[2].offset = 100;  // overlaps the first blob
   EXPECT_TRUE(DecodeWith(e).IsCorruption());
   e = SampleEntries();
-  e[1].stored_len = 51;  // runs into the TOC
-  e[1].raw_len = 51;
+  e[3].stored_len = 21;  // runs into the TOC
+  e[3].raw_len = 21;
   EXPECT_TRUE(DecodeWith(e).IsCorruption());
   e = SampleEntries();
   e[0].offset = 0;  // inside the header
@@ -95,7 +148,7 @@ TEST(PackFormatTest, EntriesPointingOutsideOrOverlappingAreCorruption) {
   e[0].raw_len = kMaxBlobSize + 1;
   EXPECT_TRUE(DecodeWith(e).IsCorruption());
   e = SampleEntries();
-  e[1].raw_len = 49;  // uncompressed, lengths must agree
+  e[3].raw_len = 19;  // uncompressed, lengths must agree
   EXPECT_TRUE(DecodeWith(e).IsCorruption());
   e = SampleEntries();
   e[0].type = static_cast<BlobType>(7);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "store/repo/pack_reader.h"
@@ -59,14 +60,16 @@ class RepositoryTest : public ::testing::Test {
   }
 
   // Flips one bit in the middle of blob `id` where its pack stores it.
-  void FlipAByteOf(const Hash256& id) {
+  // Flips a byte in the middle of the blob's stored frame, or its first
+  // byte (for zstd: the frame's magic number).
+  void FlipAByteOf(const Hash256& id, bool first = false) {
     auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
     ASSERT_TRUE(repo.ok());
     auto loc = (*repo)->index().value()->Lookup(id);
     ASSERT_TRUE(loc.ok() && loc->has_value());
     const std::string path = (*repo)->layout().PackFile((*loc)->pack);
     std::string bytes = ReadFileToString(path);
-    bytes[(*loc)->offset + (*loc)->stored_len / 2] ^= 0x01;
+    bytes[(*loc)->offset + (first ? 0 : (*loc)->stored_len / 2)] ^= 0x01;
     WriteStringToFile(path, bytes);
   }
 
@@ -419,6 +422,144 @@ TEST_F(RepositoryTest, LoadBlobsConcatenatedGivesTheBlobsInOrderAndDetectsAFlipp
   Status s = (*fresh)->LoadBlobsConcatenated(order.data(), order.size(), &out, &sizes);
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_NE(s.ToString().find(ids[77].ShortHex()), std::string::npos) << s.ToString();
+}
+
+// A page-like blob: compressible (text) with some random bytes in it.
+std::string PageLike(size_t n, uint64_t seed) {
+  std::string s;
+  while (s.size() < n) s += "order " + std::to_string(seed * 1000 + s.size()) + " BTCUSDT buy ";
+  s.resize(n);
+  const std::string noise = RandomBytes(n / 8, seed);
+  std::copy(noise.begin(), noise.end(), s.begin() + static_cast<std::ptrdiff_t>(n / 2));
+  return s;
+}
+
+// SaveBlobs: new small blobs share zstd frames (at most 16 and 64 KiB of
+// them), a blob over 16 KiB gets a frame of its own, ids already stored or
+// repeated in the call are not stored again, the bytes reported are the
+// frames' bytes; every blob reads back alone and in bulk, after reopening.
+TEST_F(RepositoryTest, SmallBlobsSavedTogetherShareFramesAndReadBackOneByOne) {
+  std::vector<std::string> blobs;
+  std::vector<Hash256> ids;
+  for (int i = 0; i < 40; i++) blobs.push_back(PageLike(4096, i));
+  blobs.push_back(PageLike(20000, 99));  // too large to share
+  blobs.push_back(blobs[0]);             // repeated in the call
+  for (const std::string& b : blobs) ids.push_back(Sha256(AsBytes(b)));
+  uint64_t reported = 0;
+  {
+    auto repo = OpenWrite();
+    Save(repo.get(), blobs[39]);  // already stored when SaveBlobs runs
+    std::vector<ByteView> raws;
+    for (const std::string& b : blobs) raws.push_back(AsBytes(b));
+    auto r = repo->SaveBlobs(BlobType::kData, ids.data(), raws.data(), raws.size());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r->added);
+    EXPECT_EQ(r->blobs_added, 40u);  // pages 0-38 and the large one
+    reported = r->stored_bytes;
+    CommitEmpty(repo.get(), 1000);
+  }
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  // What the packs hold: frames of 16, 16 and 7 pages, two frames alone.
+  std::map<std::pair<Hash256, uint64_t>, std::vector<PackEntry>> frames;
+  auto packs = (*repo)->ListPacksOnDisk();
+  ASSERT_TRUE(packs.ok());
+  for (const Hash256& p : *packs) {
+    auto reader = (*repo)->OpenPack(p);
+    ASSERT_TRUE(reader.ok());
+    auto toc = (*reader)->ReadToc();
+    ASSERT_TRUE(toc.ok());
+    for (const PackEntry& e : *toc) {
+      if (e.type == BlobType::kData) frames[{p, e.offset}].push_back(e);
+    }
+  }
+  std::vector<size_t> sizes;
+  uint64_t stored = 0;
+  for (const auto& [where, members] : frames) {
+    sizes.push_back(members.size());
+    const bool shared = members.size() > 1;
+    for (const PackEntry& e : members) EXPECT_EQ(e.shared_frame(), shared);
+    if (members[0].id != ids[39]) stored += members[0].stored_len;
+  }
+  std::sort(sizes.begin(), sizes.end());
+  EXPECT_EQ(sizes, (std::vector<size_t>{1, 1, 7, 16, 16}));
+  EXPECT_EQ(reported, stored);
+  for (size_t i = 0; i < 41; i++) {
+    Bytes out;
+    ASSERT_TRUE((*repo)->LoadBlob(ids[i], &out).ok()) << i;
+    EXPECT_TRUE(std::string(out.begin(), out.end()) == blobs[i]) << i;
+  }
+  std::vector<Hash256> order(ids.rbegin() + 1, ids.rend());  // not the order they were stored in
+  std::string want;
+  for (size_t i = 41; i-- > 0;) want += blobs[i];
+  Bytes out;
+  std::vector<uint32_t> lens;
+  ASSERT_TRUE((*repo)->LoadBlobsConcatenated(order.data(), order.size(), &out, &lens).ok());
+  EXPECT_TRUE(std::string(out.begin(), out.end()) == want);
+}
+
+// A damaged shared frame never yields wrong bytes: a blob read from it is
+// its exact bytes or Corruption. Damage to the frame's content fails the
+// blobs it lands in; damage to its header fails every blob in it; the
+// blobs of other frames are untouched; alone or in bulk; also when the
+// reading thread decoded the frame before it was damaged.
+TEST_F(RepositoryTest, ADamagedSharedFrameFailsItsDamagedBlobsAndNoOther) {
+  for (const bool header : {false, true}) {
+    SCOPED_TRACE(header ? "frame header damaged" : "frame content damaged");
+    root_ = dir_.path() + (header ? "/repo-header" : "/repo-content");
+    ASSERT_TRUE(Repository::Init(env_, root_, RepoConfig{}).ok());
+    std::vector<std::string> blobs;
+    std::vector<Hash256> ids;
+    std::vector<ByteView> raws;
+    for (int i = 0; i < 20; i++) blobs.push_back(PageLike(4096, i));
+    for (const std::string& b : blobs) {
+      ids.push_back(Sha256(AsBytes(b)));
+      raws.push_back(AsBytes(b));
+    }
+    {
+      auto repo = OpenWrite();
+      ASSERT_TRUE(repo->SaveBlobs(BlobType::kData, ids.data(), raws.data(), raws.size()).ok());
+      CommitEmpty(repo.get(), 1000);
+    }
+    {
+      // Read once before the damage: the frame this thread last decoded
+      // must not hide the damage from the reads below.
+      auto before = Repository::Open(env_, root_, OpenMode::kReadOnly);
+      ASSERT_TRUE(before.ok());
+      for (const Hash256& id : ids) {
+        Bytes out;
+        ASSERT_TRUE((*before)->LoadBlob(id, &out).ok());
+      }
+    }
+    FlipAByteOf(ids[3], header);  // in the first frame: blobs 0-15
+    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(repo.ok());
+    size_t failed = 0;
+    for (size_t i = 0; i < ids.size(); i++) {
+      Bytes out;
+      Status s = (*repo)->LoadBlob(ids[i], &out);
+      if (i >= 16) {
+        EXPECT_TRUE(s.ok()) << i << ": " << s.ToString();
+      }
+      if (s.ok()) {
+        EXPECT_TRUE(std::string(out.begin(), out.end()) == blobs[i]) << i;
+      } else {
+        EXPECT_TRUE(s.IsCorruption()) << i << ": " << s.ToString();
+        failed++;
+      }
+    }
+    if (header) {
+      EXPECT_EQ(failed, 16u);
+    } else {
+      EXPECT_GE(failed, 1u);
+    }
+    Bytes out;
+    std::vector<uint32_t> lens;
+    Status s = (*repo)->LoadBlobsConcatenated(ids.data() + 16, 4, &out, &lens);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    s = (*repo)->LoadBlobsConcatenated(ids.data(), 16, &out, &lens);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  }
 }
 
 // A loader keeps its buffers from run to run: each run's bytes are exactly

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,6 +101,63 @@ TEST(RocksChunkIndexTest, SmallSessionsStayInTheWalAndAreFoundAfterReopen) {
   for (int s = 0; s < 3; s++) {
     auto loc = (*index)->Lookup(IdOf(s, 0));
     ASSERT_TRUE(loc.ok() && loc->has_value()) << "session " << s;
+  }
+}
+
+// A blob in a shared frame keeps where it lies in the frame through the
+// index, from the memtable and from a table, alone and in batches; a blob
+// alone in its frame keeps the short value of earlier versions.
+TEST(RocksChunkIndexTest, SharedFrameLocationsRoundTrip) {
+  TempDir dir;
+  const std::string path = dir.path() + "/index";
+  const Hash256 pack = PackOf(7);
+  std::vector<PackEntry> entries;
+  for (int i = 0; i < 3; i++) {
+    PackEntry e;
+    e.type = BlobType::kData;
+    e.compression = Compression::kZstd;
+    e.id = IdOf(7, i);
+    e.offset = 8;
+    e.stored_len = 2000;
+    e.raw_len = 4096;
+    e.frame_raw_len = 3 * 4096;
+    e.raw_offset = 4096u * i;
+    entries.push_back(e);
+  }
+  PackEntry alone;
+  alone.compression = Compression::kZstd;
+  alone.id = IdOf(7, 3);
+  alone.offset = 2008;
+  alone.stored_len = 900;
+  alone.raw_len = 4096;
+  entries.push_back(alone);
+  for (const bool flushed : {false, true}) {
+    SCOPED_TRACE(flushed ? "from a table" : "from the memtable");
+    RocksIndexOptions options;
+    options.flush_on_close_entries = 0;  // the first session's close makes a table
+    options.read_only = flushed;
+    {
+      auto index = OpenRocksChunkIndex(path, options);
+      ASSERT_TRUE(index.ok());
+      if (!flushed) {
+        ASSERT_TRUE((*index)->AddPack(pack, entries).ok());
+        ASSERT_TRUE((*index)->Sync().ok());
+      }
+      std::vector<Hash256> ids;
+      for (const PackEntry& e : entries) ids.push_back(e.id);
+      std::vector<std::optional<BlobLocation>> many;
+      ASSERT_TRUE((*index)->LookupMany(ids.data(), ids.size(), &many).ok());
+      for (size_t i = 0; i < entries.size(); i++) {
+        auto one = (*index)->Lookup(entries[i].id);
+        ASSERT_TRUE(one.ok() && one->has_value()) << i;
+        EXPECT_EQ(**one, BlobLocation::Of(pack, entries[i])) << i;
+        ASSERT_TRUE(many[i].has_value()) << i;
+        EXPECT_EQ(*many[i], BlobLocation::Of(pack, entries[i])) << i;
+      }
+    }
+    if (!flushed) {
+      EXPECT_GE(CountTables(path), 1u);
+    }
   }
 }
 
