@@ -1,5 +1,6 @@
 #include "store/repo/pack_reader.h"
 
+#include <array>
 #include <cstring>
 
 #include "core/zstd_codec.h"
@@ -13,21 +14,32 @@ ZstdCodec& ThreadCodec() {
   return codec;
 }
 
-// The last shared frame this thread decompressed, kept so that the frame's
-// other blobs, read next, are not decompressed again. It is used only for
-// the same stored bytes: either the very buffer it was decoded from, with
-// no read into any buffer on this thread since (a bulk read decoding a
-// span's blobs one after another), or bytes equal to its stored copy (a
-// pack damaged after it was decoded is not hidden by it). Each blob taken
-// from it is still checked against its own SHA-256.
-struct FrameCache {
+// The last few shared frames this thread decompressed, kept so that a
+// frame's other blobs are not decompressed again: the blobs read next, and
+// those read after a few from other frames (a restore of a later snapshot
+// reads a page or two of each hour's frames between the pages of an older
+// frame). A frame is used only for the same stored bytes: either the very
+// buffer it was decoded from, with no read into any buffer on this thread
+// since (a bulk read decoding a span's blobs one after another), or bytes
+// equal to its stored copy (a pack damaged after it was decoded is not
+// hidden by it). Each blob taken from it is still checked against its own
+// SHA-256. At most kFrames x (64 KiB + its stored bytes) per thread with
+// the frames writers make.
+struct CachedFrame {
   Hash256 pack;
   uint64_t offset = 0;
   bool valid = false;
   const uint8_t* source = nullptr;
   uint64_t reads_at_fill = 0;
+  uint64_t last_use = 0;
   Bytes stored;
   Bytes plaintext;
+};
+
+struct FrameCache {
+  static constexpr size_t kFrames = 4;
+  std::array<CachedFrame, kFrames> frames;
+  uint64_t uses = 0;
 };
 
 FrameCache& ThreadFrameCache() {
@@ -91,22 +103,29 @@ Result<ByteView> PackReader::SharedFramePlaintext(ByteView frame, const StoredBl
   if (blob.frame_raw_len > kMaxSharedFrameSize) return Status::Corruption("shared frame larger than the maximum");
   if (frame.size() != blob.stored_len) return Status::Corruption("shared frame has the wrong stored size");
   FrameCache& cache = ThreadFrameCache();
-  if (cache.valid && cache.pack == id_ && cache.offset == blob.offset && cache.plaintext.size() == blob.frame_raw_len &&
-      cache.stored.size() == frame.size() &&
-      ((cache.source == frame.data() && cache.reads_at_fill == ThreadReads()) ||
-       std::memcmp(cache.stored.data(), frame.data(), frame.size()) == 0)) {
-    return ByteView(cache.plaintext);
+  CachedFrame* victim = &cache.frames[0];
+  for (CachedFrame& f : cache.frames) {
+    if (f.valid && f.pack == id_ && f.offset == blob.offset && f.plaintext.size() == blob.frame_raw_len &&
+        f.stored.size() == frame.size() &&
+        ((f.source == frame.data() && f.reads_at_fill == ThreadReads()) ||
+         std::memcmp(f.stored.data(), frame.data(), frame.size()) == 0)) {
+      f.last_use = ++cache.uses;
+      return ByteView(f.plaintext);
+    }
+    if (!f.valid || (victim->valid && f.last_use < victim->last_use)) victim = &f;
   }
-  cache.valid = false;
-  cache.plaintext.resize(blob.frame_raw_len);
-  QM_RETURN_IF_ERROR(ThreadCodec().DecompressTo(frame, cache.plaintext.data(), blob.frame_raw_len));
-  cache.stored.assign(frame.begin(), frame.end());
-  cache.pack = id_;
-  cache.offset = blob.offset;
-  cache.source = frame.data();
-  cache.reads_at_fill = ThreadReads();
-  cache.valid = true;
-  return ByteView(cache.plaintext);
+  CachedFrame& f = *victim;
+  f.valid = false;
+  f.plaintext.resize(blob.frame_raw_len);
+  QM_RETURN_IF_ERROR(ThreadCodec().DecompressTo(frame, f.plaintext.data(), blob.frame_raw_len));
+  f.stored.assign(frame.begin(), frame.end());
+  f.pack = id_;
+  f.offset = blob.offset;
+  f.source = frame.data();
+  f.reads_at_fill = ThreadReads();
+  f.last_use = ++cache.uses;
+  f.valid = true;
+  return ByteView(f.plaintext);
 }
 
 Status PackReader::ReadBlob(const Hash256& id, const StoredBlob& blob, Bytes* out) const {

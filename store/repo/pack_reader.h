@@ -37,14 +37,17 @@ class PackReader {
   // or the TOC.
   //
   // A shared frame is decompressed whole; the calling thread keeps the
-  // last one it decompressed (at most kMaxSharedFrameSize bytes, and its
-  // stored bytes), so the frame's other blobs, read next, cost the read, a
+  // last four it decompressed (each at most kMaxSharedFrameSize bytes, with
+  // its stored bytes), so a frame's other blobs cost the read, a
   // comparison, a copy and their SHA-256.
   Status ReadBlob(const Hash256& id, const StoredBlob& blob, Bytes* out) const;
 
   // Decompresses and verifies one blob whose stored frame (`frame`: the
   // bytes at [blob.offset, blob.offset + blob.stored_len)) the caller read,
-  // for reads that cover several blobs at once.
+  // for reads that cover several blobs at once. REQUIRES: `frame` was read
+  // with ReadStored/ReadStoredTo of a reader of this pack, and not changed
+  // since (a shared frame decoded from the same buffer with no read on this
+  // thread in between is taken from the thread's frames without comparing).
   Status DecodeBlob(const Hash256& id, ByteView frame, const StoredBlob& blob, Bytes* out) const;
   // The same into dst[0, blob.raw_len), which the caller owns (contents
   // unspecified on failure).

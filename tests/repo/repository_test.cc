@@ -496,6 +496,17 @@ TEST_F(RepositoryTest, SmallBlobsSavedTogetherShareFramesAndReadBackOneByOne) {
   std::vector<uint32_t> lens;
   ASSERT_TRUE((*repo)->LoadBlobsConcatenated(order.data(), order.size(), &out, &lens).ok());
   EXPECT_TRUE(std::string(out.begin(), out.end()) == want);
+  // Alternating between frames (read in pack order, given in the order asked).
+  std::vector<Hash256> mixed;
+  want.clear();
+  for (size_t i = 0; i < 16; i++) {
+    for (size_t j : {i, i + 16, 40 - i % 2}) {
+      mixed.push_back(ids[j]);
+      want += blobs[j];
+    }
+  }
+  ASSERT_TRUE((*repo)->LoadBlobsConcatenated(mixed.data(), mixed.size(), &out, &lens).ok());
+  EXPECT_TRUE(std::string(out.begin(), out.end()) == want);
 }
 
 // A damaged shared frame never yields wrong bytes: a blob read from it is
