@@ -12,6 +12,15 @@ constexpr char kHeaderMagic[6] = {'Q', 'M', 'P', 'A', 'C', 'K'};
 constexpr char kTrailerMagic[8] = {'Q', 'M', 'P', 'K', 'E', 'N', 'D', '\0'};
 }  // namespace
 
+const char* SharedFrameProblem(const StoredBlob& blob) {
+  if (!blob.shared_frame()) return blob.raw_offset == 0 ? nullptr : "offset into a frame the blob does not share";
+  if (blob.compression != Compression::kZstd) return "a shared frame that is not zstd";
+  if (blob.frame_raw_len > kMaxSharedFrameSize) return "shared frame larger than the maximum";
+  if (blob.raw_offset > blob.frame_raw_len || blob.raw_len > blob.frame_raw_len - blob.raw_offset)
+    return "blob extends past the end of its shared frame";
+  return nullptr;
+}
+
 Bytes EncodePackHeader() {
   Bytes out(kHeaderMagic, kHeaderMagic + 6);
   out.push_back(0);
@@ -22,7 +31,7 @@ Bytes EncodePackHeader() {
 Status DecodePackHeader(ByteView header) {
   if (header.size() != kPackHeaderSize || std::memcmp(header.data(), kHeaderMagic, 6) != 0 || header[6] != 0)
     return Status::Corruption("not a qm-snap pack (bad header magic)");
-  if (header[7] != 1 && header[7] != kPackFormatVersion)
+  if (!IsReadablePackVersion(header[7]))
     return Status::Corruption("unsupported pack format version " + std::to_string(header[7]));
   return Status::OK();
 }
@@ -57,7 +66,7 @@ Result<PackTrailer> DecodePackTrailer(ByteView trailer, uint64_t pack_size) {
   t.entry_count = DecodeFixed32(trailer.data());
   t.toc_checksum = DecodeFixed64(trailer.data() + 4);
   t.version = DecodeFixed32(trailer.data() + 12);
-  if (t.version != 1 && t.version != kPackFormatVersion)
+  if (!IsReadablePackVersion(t.version))
     return Status::Corruption("unsupported pack format version " + std::to_string(t.version));
   const uint64_t toc_size = t.toc_size();
   if (toc_size > pack_size - kPackHeaderSize - kPackTrailerSize)
@@ -68,7 +77,7 @@ Result<PackTrailer> DecodePackTrailer(ByteView trailer, uint64_t pack_size) {
 }
 
 Result<std::vector<PackEntry>> DecodePackToc(ByteView toc, const PackTrailer& trailer) {
-  if (trailer.version != 1 && trailer.version != kPackFormatVersion)
+  if (!IsReadablePackVersion(trailer.version))
     return Status::Corruption("unsupported pack format version " + std::to_string(trailer.version));
   if (toc.size() != trailer.toc_size()) return Status::Corruption("pack table of contents has the wrong size");
   if (Xxh3_64(toc) != trailer.toc_checksum) return Status::Corruption("pack table of contents checksum mismatch");
@@ -94,15 +103,7 @@ Result<std::vector<PackEntry>> DecodePackToc(ByteView toc, const PackTrailer& tr
       return Status::Corruption(where, "empty stored bytes for a non-empty blob");
     if (e.compression == Compression::kNone && e.stored_len != e.raw_len)
       return Status::Corruption(where, "uncompressed blob with stored length != raw length");
-    if (e.shared_frame()) {
-      if (e.compression != Compression::kZstd) return Status::Corruption(where, "a shared frame that is not zstd");
-      if (e.frame_raw_len > kMaxSharedFrameSize)
-        return Status::Corruption(where, "shared frame larger than the maximum");
-      if (e.raw_offset > e.frame_raw_len || e.raw_len > e.frame_raw_len - e.raw_offset)
-        return Status::Corruption(where, "blob extends past the end of its shared frame");
-    } else if (e.raw_offset != 0) {
-      return Status::Corruption(where, "offset into a frame the blob does not share");
-    }
+    if (const char* problem = SharedFrameProblem(StoredBlobOf(e))) return Status::Corruption(where, problem);
     const PackEntry* prev = entries.empty() ? nullptr : &entries.back();
     if (prev && prev->shared_frame() && e.shared_frame() && e.offset == prev->offset) {
       // Another member of the previous entry's frame.

@@ -71,7 +71,16 @@ inline StoredBlob StoredBlobOf(const PackEntry& e) {
   return StoredBlob{e.offset, e.stored_len, e.raw_len, e.frame_raw_len, e.raw_offset, e.compression};
 }
 
+// The one place that says where a blob may lie in its frame: nullptr when
+// `blob` is alone in its frame at raw_offset 0, or is a zstd slice inside a
+// shared frame of at most kMaxSharedFrameSize bytes; else what is wrong.
+// Used by the TOC decoder, the index's decoder and the reader alike.
+const char* SharedFrameProblem(const StoredBlob& blob);
+
 inline constexpr uint32_t kPackFormatVersion = 2;  // what writers write
+constexpr bool IsReadablePackVersion(uint32_t v) {
+  return v == 1 || v == kPackFormatVersion;
+}
 inline constexpr size_t kPackHeaderSize = 8;
 inline constexpr size_t kPackTrailerSize = 24;
 // Blobs are at most this large raw (bounds decompression of hostile input).

@@ -100,7 +100,6 @@ Status PackReader::ReadStoredTo(uint64_t offset, uint32_t stored_len, uint8_t* d
 }
 
 Result<ByteView> PackReader::SharedFramePlaintext(ByteView frame, const StoredBlob& blob) const {
-  if (blob.frame_raw_len > kMaxSharedFrameSize) return Status::Corruption("shared frame larger than the maximum");
   if (frame.size() != blob.stored_len) return Status::Corruption("shared frame has the wrong stored size");
   FrameCache& cache = ThreadFrameCache();
   CachedFrame* victim = &cache.frames[0];
@@ -158,10 +157,8 @@ Status PackReader::DecodeBlobTo(const Hash256& id, ByteView frame, const StoredB
   auto ctx = [&] { return "pack " + id_.ShortHex() + ", blob " + id.ShortHex(); };
   const uint32_t raw_len = blob.raw_len;
   if (raw_len > kMaxBlobSize) return Status::Corruption(ctx(), "blob too large");
+  if (const char* problem = SharedFrameProblem(blob)) return Status::Corruption(ctx(), problem);
   if (blob.shared_frame()) {
-    if (blob.compression != Compression::kZstd) return Status::Corruption(ctx(), "a shared frame that is not zstd");
-    if (blob.raw_offset > blob.frame_raw_len || raw_len > blob.frame_raw_len - blob.raw_offset)
-      return Status::Corruption(ctx(), "blob extends past the end of its shared frame");
     auto plain = SharedFramePlaintext(frame, blob);
     if (!plain.ok()) return plain.status().WithContext(ctx());
     std::memcpy(dst, plain->data() + blob.raw_offset, raw_len);

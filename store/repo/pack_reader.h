@@ -66,6 +66,7 @@ class PackReader {
   // The plaintext of the shared frame `blob` is in (`frame`: its stored
   // bytes), from the thread's last decompressed frame when that was these
   // bytes, else by decompressing `frame`. Valid until the thread's next call.
+  // REQUIRES: SharedFrameProblem(blob) is null and blob.shared_frame().
   Result<ByteView> SharedFramePlaintext(ByteView frame, const StoredBlob& blob) const;
   std::string path_;
   Hash256 id_;

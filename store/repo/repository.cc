@@ -256,17 +256,7 @@ Result<std::shared_ptr<PackReader>> Repository::OpenPack(const Hash256& pack) {
 }
 
 Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256& id, ByteView raw) {
-  if (mode_ != OpenMode::kWrite) return Status::NotSupported("repository is open read-only");
-  if (raw.size() > kMaxBlobSize) return Status::InvalidArgument("blob larger than the format allows");
-  {
-    std::lock_guard<std::mutex> l(write_mu_);
-    if (pending_.count(id)) return SaveResult{};
-  }
-  QM_RETURN_IF_ERROR(EnsureIndex());
-  QM_ASSIGN_OR_RETURN(auto known, index_->Lookup(id));
-  if (known) return SaveResult{};
-  const FrameMember member{id, raw};
-  return StoreFrame(type, &member, 1);
+  return SaveBlobs(type, &id, &raw, 1);
 }
 
 Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash256* ids, const ByteView* raws,
@@ -291,19 +281,15 @@ Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash25
   QM_RETURN_IF_ERROR(index_->LookupMany(ask.data(), ask.size(), &found));
 
   SaveResult total;
+  auto store = [&](const FrameMember* members, size_t count) -> Status {
+    QM_ASSIGN_OR_RETURN(SaveResult r, StoreFrame(type, members, count));
+    total.blobs_added += r.blobs_added;
+    total.stored_bytes += r.stored_bytes;
+    return Status::OK();
+  };
   std::unordered_set<Hash256, Hash256Hasher> seen;
   std::vector<FrameMember> frame;
   size_t frame_bytes = 0;
-  auto store = [&]() -> Status {
-    if (frame.empty()) return Status::OK();
-    QM_ASSIGN_OR_RETURN(SaveResult r, StoreFrame(type, frame.data(), frame.size()));
-    total.added = total.added || r.added;
-    total.blobs_added += r.blobs_added;
-    total.stored_bytes += r.stored_bytes;
-    frame.clear();
-    frame_bytes = 0;
-    return Status::OK();
-  };
   for (size_t k = 0; k < candidates.size(); k++) {
     if (found[k]) continue;
     const size_t i = candidates[k];
@@ -311,19 +297,19 @@ Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash25
     if (!seen.insert(ids[i]).second) continue;
     const FrameMember member{ids[i], raws[i]};
     if (raws[i].size() > kMaxSharedFrameBlob) {
-      QM_ASSIGN_OR_RETURN(SaveResult r, StoreFrame(type, &member, 1));
-      total.added = total.added || r.added;
-      total.blobs_added += r.blobs_added;
-      total.stored_bytes += r.stored_bytes;
+      QM_RETURN_IF_ERROR(store(&member, 1));
       continue;
     }
     if (!frame.empty() && (frame.size() == kSharedFrameBlobs || frame_bytes + raws[i].size() > kSharedFrameBytes)) {
-      QM_RETURN_IF_ERROR(store());
+      QM_RETURN_IF_ERROR(store(frame.data(), frame.size()));
+      frame.clear();
+      frame_bytes = 0;
     }
     frame.push_back(member);
     frame_bytes += raws[i].size();
   }
-  QM_RETURN_IF_ERROR(store());
+  if (!frame.empty()) QM_RETURN_IF_ERROR(store(frame.data(), frame.size()));
+  total.added = total.blobs_added > 0;
   return total;
 }
 

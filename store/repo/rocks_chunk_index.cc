@@ -88,15 +88,15 @@ Result<BlobLocation> DecodeLocation(std::string_view v) {
   if (!r.empty()) {
     // A blob in a shared frame (pack version 2).
     if (!r.ReadVarint32(&loc.frame_raw_len) || !r.ReadVarint32(&loc.raw_offset) || !r.empty() ||
-        loc.frame_raw_len == 0 || loc.frame_raw_len > kMaxSharedFrameSize ||
-        comp != static_cast<uint8_t>(Compression::kZstd) || loc.raw_offset > loc.frame_raw_len ||
-        loc.raw_len > loc.frame_raw_len - loc.raw_offset) {
+        loc.frame_raw_len == 0) {
       return Status::Corruption("chunk index", "malformed blob location");
     }
   }
   loc.pack = *Hash256::FromBytes(pack);
   loc.type = static_cast<BlobType>(type);
   loc.compression = static_cast<Compression>(comp);
+  if (const char* problem = SharedFrameProblem(loc.stored()))
+    return Status::Corruption("chunk index", std::string("malformed blob location: ") + problem);
   return loc;
 }
 
