@@ -10,7 +10,7 @@
 namespace qm {
 
 namespace {
-constexpr std::string_view kFirstLine = "qm-snap repository v1";
+constexpr std::string_view kFirstLinePrefix = "qm-snap repository v";
 Status Bad(const std::string& what) {
   return Status::Corruption("repository config: " + what);
 }
@@ -28,7 +28,8 @@ bool ParseU64(std::string_view s, uint64_t* v) {
 }  // namespace
 
 std::string EncodeRepoConfig(const RepoConfig& cfg) {
-  std::string s(kFirstLine);
+  std::string s(kFirstLinePrefix);
+  s += std::to_string(cfg.version);
   s += "\nrepo_id = " + cfg.repo_id.Hex();
   s += "\nchunker_min = " + std::to_string(cfg.chunker.min_size);
   s += "\nchunker_avg = " + std::to_string(cfg.chunker.avg_size);
@@ -43,10 +44,15 @@ Result<RepoConfig> DecodeRepoConfig(ByteView data) {
   if (data.size() > 64 * 1024) return Bad("file is too large");
   std::string_view text = AsString(data);
   size_t nl = text.find('\n');
-  if (nl == std::string_view::npos || Trim(text.substr(0, nl)) != kFirstLine) {
-    if (text.starts_with("qm-snap repository v"))
-      return Bad("unsupported repository version (first line \"" + std::string(Trim(text.substr(0, nl))) + "\")");
+  if (nl == std::string_view::npos || !text.starts_with(kFirstLinePrefix))
     return Bad("not a qm-snap repository config");
+  const std::string_view first = Trim(text.substr(0, nl));
+  uint64_t version = 0;
+  if (!ParseU64(first.substr(kFirstLinePrefix.size()), &version) || version < kRepoVersionOldest ||
+      version > kRepoVersionCurrent) {
+    return Bad("unsupported repository version (first line \"" + std::string(first) + "\"; this qm-snap reads v" +
+               std::to_string(kRepoVersionOldest) + " to v" + std::to_string(kRepoVersionCurrent) +
+               "): it was written by a newer qm-snap");
   }
   std::map<std::string, std::string, std::less<>> kv;
   text.remove_prefix(nl + 1);
@@ -62,6 +68,7 @@ Result<RepoConfig> DecodeRepoConfig(ByteView data) {
     kv[key] = std::string(Trim(line.substr(eq + 1)));
   }
   RepoConfig cfg;
+  cfg.version = static_cast<uint32_t>(version);
   auto num = [&](const char* key, uint64_t lo, uint64_t hi, uint64_t* out) -> Status {
     auto it = kv.find(key);
     if (it == kv.end()) return Bad(std::string("missing key ") + key);

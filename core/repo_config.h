@@ -1,7 +1,8 @@
-// The repository's `config` file: a human-readable text file, written once
-// by `init`. First line "qm-snap repository v1", then "key = value" lines
-// (docs/format.md, "Repository config"). Unknown keys are Corruption so an
-// older binary never misreads a newer repository.
+// The repository's `config` file: a human-readable text file, written by
+// `init` (and once more by the first writer of a v1 repository, which raises
+// its version). First line "qm-snap repository vN", then "key = value" lines
+// (docs/format.md, "Repository config"). Unknown keys and versions are
+// Corruption so an older binary never misreads a newer repository.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +15,13 @@
 
 namespace qm {
 
+// v1: every pack is pack format v1. v2: packs may be format v2 (small blobs
+// sharing zstd frames), which binaries that read only v1 cannot decode.
+inline constexpr uint32_t kRepoVersionOldest = 1;
+inline constexpr uint32_t kRepoVersionCurrent = 2;
+
 struct RepoConfig {
-  uint32_t version = 1;
+  uint32_t version = kRepoVersionCurrent;
   Hash256 repo_id;
   ChunkerParams chunker;
   int zstd_level = 3;

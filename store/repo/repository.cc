@@ -112,7 +112,25 @@ Status Repository::OpenForWrite() {
   if (!lock.ok()) return lock.status();
   lock_ = std::move(lock).value();
   if (!stale.empty()) Warn("took over a stale lock left by " + stale + " (that process is gone)");
-  return ClearLeftovers();
+  QM_RETURN_IF_ERROR(ClearLeftovers());
+  return UpgradeConfig();
+}
+
+// Under the writer lock, before any pack is written: a binary that reads
+// only v1 packs must stop at the config's first line, with words, instead
+// of failing on the first v2 pack halfway through a restore. Atomic: a
+// crash leaves the old config or the new one, and either opens here.
+Status Repository::UpgradeConfig() {
+  if (config_.version >= kRepoVersionCurrent) return Status::OK();
+  RepoConfig upgraded = config_;
+  upgraded.version = kRepoVersionCurrent;
+  QM_RETURN_IF_ERROR(WriteFileAtomic(env_, layout_.ConfigFile(), AsBytes(EncodeRepoConfig(upgraded)), 0600)
+                         .WithContext("upgrade repository config"));
+  Warn("upgraded the repository from format v" + std::to_string(config_.version) + " to v" +
+       std::to_string(kRepoVersionCurrent) +
+       " (pages share zstd frames in packs); qm-snap builds that read only v1 refuse it from now on");
+  config_ = upgraded;
+  return Status::OK();
 }
 
 Status Repository::EnsureIndex() {

@@ -205,6 +205,8 @@ class Repository {
   Status OpenIndexForWrite();
   Status OpenIndexForRead();
   Status ClearLeftovers();
+  // Raises a v1 config to kRepoVersionCurrent (see repository.cc).
+  Status UpgradeConfig();
   // A snapshot record's bytes, checked to hash to `id`.
   Result<Bytes> ReadSnapshotFile(const Hash256& id);
   Status ReconcileIndex();

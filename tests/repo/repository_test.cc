@@ -101,6 +101,48 @@ TEST_F(RepositoryTest, InitRefusesAnExistingRepository) {
   EXPECT_EQ(Code::kAlreadyExists, s.code());
 }
 
+// Pack format v2 is unreadable to binaries that read only v1 packs; such a
+// binary refuses any config but "qm-snap repository v1". So the first writer
+// of a v1 repository raises its config before it writes a pack, with a
+// warning; readers and later writers leave it alone.
+TEST_F(RepositoryTest, AVersionOneRepositoryIsRaisedToVersionTwoByItsFirstWriterOnly) {
+  root_ = dir_.path() + "/repo-v1";
+  RepoConfig v1;
+  v1.version = 1;
+  ASSERT_TRUE(Repository::Init(env_, root_, v1).ok());
+  auto first_line = [&] {
+    std::string text = ReadFileToString(root_ + "/config");
+    return text.substr(0, text.find('\n'));
+  };
+  ASSERT_EQ("qm-snap repository v1", first_line());
+  {
+    auto reader = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_EQ(1u, (*reader)->config().version);
+  }
+  EXPECT_EQ("qm-snap repository v1", first_line());
+  std::vector<std::string> warnings;
+  {
+    auto writer = OpenWrite(&warnings);
+    ASSERT_TRUE(writer);
+    EXPECT_EQ(2u, writer->config().version);
+    EXPECT_EQ("qm-snap repository v2", first_line());
+    Save(writer.get(), "written after the upgrade");
+    CommitEmpty(writer.get(), 1000);
+  }
+  ASSERT_EQ(1u, warnings.size());
+  EXPECT_NE(std::string::npos, warnings[0].find("from format v1 to v2")) << warnings[0];
+  auto config = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(config.ok());
+  RepoConfig expected = v1;
+  expected.version = 2;
+  expected.repo_id = (*config)->config().repo_id;
+  EXPECT_EQ(expected, (*config)->config());  // nothing else in it changed
+  warnings.clear();
+  EXPECT_TRUE(OpenWrite(&warnings));
+  EXPECT_TRUE(warnings.empty());
+}
+
 TEST_F(RepositoryTest, OpeningAMissingRepositorySaysHowToCreateIt) {
   auto r = Repository::Open(env_, dir_.path() + "/nothing", OpenMode::kWrite);
   ASSERT_FALSE(r.ok());
