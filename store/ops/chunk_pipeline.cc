@@ -152,8 +152,9 @@ void ChunkPipeline::Work() {
         ids[i] = Sha256(chunks[i]);
         refs[i] = ChunkRef{ids[i], task.lens[i]};
       }
-      // One call per task: its new small chunks (pages) share zstd frames.
-      auto saved = repo_->SaveBlobs(BlobType::kData, ids.data(), chunks.data(), chunks.size());
+      // One call per task: its new small chunks (pages) share zstd frames
+      // with their neighbours in the file (slots are list positions).
+      auto saved = repo_->SaveBlobs(BlobType::kData, ids.data(), chunks.data(), chunks.size(), task.slots.data());
       if (saved.ok()) {
         chunks_new = saved->blobs_added;
         bytes_added = saved->stored_bytes;

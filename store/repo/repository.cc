@@ -277,8 +277,8 @@ Result<Repository::SaveResult> Repository::SaveBlob(BlobType type, const Hash256
   return SaveBlobs(type, &id, &raw, 1);
 }
 
-Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash256* ids, const ByteView* raws,
-                                                     size_t n) {
+Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash256* ids, const ByteView* raws, size_t n,
+                                                     const size_t* positions) {
   if (mode_ != OpenMode::kWrite) return Status::NotSupported("repository is open read-only");
   for (size_t i = 0; i < n; i++) {
     if (raws[i].size() > kMaxBlobSize) return Status::InvalidArgument("blob larger than the format allows");
@@ -308,6 +308,7 @@ Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash25
   std::unordered_set<Hash256, Hash256Hasher> seen;
   std::vector<FrameMember> frame;
   size_t frame_bytes = 0;
+  size_t first = 0;  // the frame's first member, when positions are given
   for (size_t k = 0; k < candidates.size(); k++) {
     if (found[k]) continue;
     const size_t i = candidates[k];
@@ -318,11 +319,13 @@ Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash25
       QM_RETURN_IF_ERROR(store(&member, 1));
       continue;
     }
-    if (!frame.empty() && (frame.size() == kSharedFrameBlobs || frame_bytes + raws[i].size() > kSharedFrameBytes)) {
+    if (!frame.empty() && (frame.size() == kSharedFrameBlobs || frame_bytes + raws[i].size() > kSharedFrameBytes ||
+                           (positions != nullptr && positions[i] - positions[first] >= kSharedFrameSpan))) {
       QM_RETURN_IF_ERROR(store(frame.data(), frame.size()));
       frame.clear();
       frame_bytes = 0;
     }
+    if (frame.empty()) first = i;
     frame.push_back(member);
     frame_bytes += raws[i].size();
   }

@@ -106,7 +106,16 @@ class Repository {
   // ~155 MB/s and decompressed at ~510 MB/s on the benchmark's database;
   // sixteen consecutive pages per frame at ~170-190 and ~1000 MB/s, and
   // ~1% smaller. The result sums the blobs stored (`added`: any).
-  Result<SaveResult> SaveBlobs(BlobType type, const Hash256* ids, const ByteView* raws, size_t n);
+  //
+  // `positions` (optional, ascending): each blob's place in its file's
+  // chunk list. A frame then spans fewer than kSharedFrameSpan places, so
+  // a restore, which loads a file in runs of that many chunks (ChunkLoader),
+  // decompresses it at most twice. Without this an hourly run's scattered
+  // pages shared frames across the whole file, and a restore after seven
+  // simulated hours decompressed a frame for nearly every such page.
+  Result<SaveResult> SaveBlobs(BlobType type, const Hash256* ids, const ByteView* raws, size_t n,
+                               const size_t* positions = nullptr);
+  static constexpr size_t kSharedFrameSpan = 256;
   static constexpr size_t kMaxSharedFrameBlob = 16u << 10;
   static constexpr size_t kSharedFrameBlobs = 16;
   static constexpr size_t kSharedFrameBytes = 64u << 10;

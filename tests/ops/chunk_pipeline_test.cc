@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "core/hash.h"
@@ -140,6 +141,52 @@ class HoldPacksEnv : public EnvWrapper {
   std::shared_future<void> release_;
   std::atomic<int> held_{0};
 };
+
+// Pages stored in one task share a zstd frame only within a span of
+// Repository::kSharedFrameSpan places of the list (a restore's run of
+// chunks), counting the known refs between them (pages unchanged since the
+// parent): an hourly run's pages far apart in the file get separate frames.
+TEST_F(ChunkPipelineTest, NewPagesShareFramesOnlyWithinOneSpanOfTheList) {
+  auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
+  ASSERT_TRUE(repo.ok());
+  std::vector<std::string> pages;
+  for (int i = 0; i < 7; i++) pages.push_back(std::string(4096, static_cast<char>('a' + i)));
+  const ChunkRef known{Sha256(AsBytes("stored by the parent")), 4096};
+  ChunkPipeline pipeline(repo->get(), 1);  // one task: the pages are one SaveBlobs call
+  Collect(&pipeline);
+  auto skip = [&](size_t n) {
+    for (size_t k = 0; k < n; k++) pipeline.SubmitKnown(known);
+  };
+  const size_t span = Repository::kSharedFrameSpan;
+  // places: p0 0, p1 1, p2 span-1 | p3 span, p4 span+5 | p5 3*span+5, p6 3*span+6
+  pipeline.Submit(AsBytes(pages[0]));
+  pipeline.Submit(AsBytes(pages[1]));
+  skip(span - 3);
+  pipeline.Submit(AsBytes(pages[2]));
+  pipeline.Submit(AsBytes(pages[3]));
+  skip(4);
+  pipeline.Submit(AsBytes(pages[4]));
+  skip(2 * span - 1);
+  pipeline.Submit(AsBytes(pages[5]));
+  pipeline.Submit(AsBytes(pages[6]));
+  ASSERT_TRUE(pipeline.Finish().ok());
+  ASSERT_EQ(3 * span + 7, refs_.size());
+  ASSERT_TRUE((*repo)->Flush().ok());
+  std::map<uint64_t, std::vector<Hash256>> frames;  // by frame offset
+  auto packs = (*repo)->ListPacksOnDisk();
+  ASSERT_TRUE(packs.ok());
+  ASSERT_EQ(1u, packs->size());
+  auto reader = (*repo)->OpenPack(packs->front());
+  ASSERT_TRUE(reader.ok());
+  auto toc = (*reader)->ReadToc();
+  ASSERT_TRUE(toc.ok());
+  for (const PackEntry& e : *toc) frames[e.offset].push_back(e.id);
+  auto id = [&](int i) { return Sha256(AsBytes(pages[i])); };
+  std::vector<std::vector<Hash256>> want = {{id(0), id(1), id(2)}, {id(3), id(4)}, {id(5), id(6)}};
+  std::vector<std::vector<Hash256>> got;
+  for (auto& [offset, ids] : frames) got.push_back(ids);
+  EXPECT_EQ(want, got);
+}
 
 TEST_F(ChunkPipelineTest, TheBudgetForLargeChunksAdmitsFourWhileTheStoreIsStalled) {
   const size_t max_chunk = 4u << 20;  // a repository initialised with chunker_max = 4 MiB
