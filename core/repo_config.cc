@@ -51,8 +51,8 @@ Result<RepoConfig> DecodeRepoConfig(ByteView data) {
   if (!ParseU64(first.substr(kFirstLinePrefix.size()), &version) || version < kRepoVersionOldest ||
       version > kRepoVersionCurrent) {
     return Bad("unsupported repository version (first line \"" + std::string(first) + "\"; this qm-snap reads v" +
-               std::to_string(kRepoVersionOldest) + " to v" + std::to_string(kRepoVersionCurrent) +
-               "): it was written by a newer qm-snap");
+               std::to_string(kRepoVersionOldest) + " to v" + std::to_string(kRepoVersionCurrent) + ")" +
+               (version > kRepoVersionCurrent ? ": it was written by a newer qm-snap" : ""));
   }
   std::map<std::string, std::string, std::less<>> kv;
   text.remove_prefix(nl + 1);

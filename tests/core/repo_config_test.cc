@@ -48,6 +48,9 @@ TEST(RepoConfigTest, UnknownKeysNewerVersionsAndBadValuesAreRefused) {
     EXPECT_TRUE(r.status().IsCorruption()) << first;
     EXPECT_NE(std::string::npos, r.status().message().find("unsupported repository version")) << r.status().message();
     EXPECT_NE(std::string::npos, r.status().message().find("reads v1 to v2")) << r.status().message();
+    EXPECT_EQ(std::string(first) == "qm-snap repository v3",
+              r.status().message().find("written by a newer qm-snap") != std::string::npos)
+        << r.status().message();
   }
   for (const char* from : {"zstd_level = 3", "chunker_avg = 65536", "pack_target_size = 16777216"}) {
     for (const char* to : {"zstd_level = 99", "chunker_avg = 65535", "pack_target_size = 12"}) {
