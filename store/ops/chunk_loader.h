@@ -37,6 +37,9 @@ namespace qm {
 class ChunkLoader {
  public:
   static constexpr size_t kTaskChunks = 256;
+  // A shared zstd frame spans at most this many places of a list, so a
+  // restore decompresses it at most twice (repository.h, SaveBlobs).
+  static_assert(Repository::kSharedFrameSpan <= kTaskChunks);
   static constexpr uint64_t kTaskBytes = 2u << 20;
   static constexpr size_t kTasksAhead = 8;
   static constexpr size_t kBlocksPerPlan = 256;     // ~2.5k refs, ~90 KB
