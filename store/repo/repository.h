@@ -205,6 +205,9 @@ class Repository {
   // so the next change is another process's, started later.
   Result<Hash256> PacksStamp();
   Result<std::shared_ptr<PackReader>> OpenPack(const Hash256& pack);
+  // How many packs' tables bulk reads have read so far (for tests and
+  // figures: see LocateBlobs).
+  uint64_t pack_tables_read() const { return pack_tables_read_.load(std::memory_order_relaxed); }
 
  private:
   Repository(Env* env, std::string root, OpenMode mode, WarningFn warn);
@@ -267,6 +270,7 @@ class Repository {
   // Locations for LoadBlobs of many blobs (store/repo/pack_toc_cache.h);
   // 256k entries is ~16 MB, about the 1 GiB set's chunks.
   PackTocCache tocs_{1u << 18};
+  std::atomic<uint64_t> pack_tables_read_{0};
 };
 
 }  // namespace qm

@@ -551,6 +551,79 @@ TEST_F(RepositoryTest, SmallBlobsSavedTogetherShareFramesAndReadBackOneByOne) {
   EXPECT_TRUE(std::string(out.begin(), out.end()) == want);
 }
 
+// Bulk reads read a pack's table only for a pack that holds a run of the
+// blobs asked for. A restore after many hourly runs asks, in runs of 256,
+// for a file whose pages are mostly in the first run's pack and a few in
+// each hour's pack: those few are located through the index, while a pack
+// holding a run of 64 new pages has its table read. Every blob is loaded
+// right either way.
+TEST_F(RepositoryTest, OnlyAPackHoldingARunOfTheBlobsAskedForHasItsTableRead) {
+  constexpr size_t kPages = 1024, kHours = 20;
+  std::vector<std::string> file;
+  std::vector<Hash256> ids;
+  auto save = [&](Repository* repo, const std::vector<size_t>& places, uint64_t seed) {
+    std::vector<Hash256> new_ids;
+    std::vector<ByteView> raws;
+    for (size_t k = 0; k < places.size(); k++) {
+      file[places[k]] = PageLike(4096, seed + k);
+      ids[places[k]] = Sha256(AsBytes(file[places[k]]));
+    }
+    for (size_t p : places) {
+      new_ids.push_back(ids[p]);
+      raws.push_back(AsBytes(file[p]));
+    }
+    auto r = repo->SaveBlobs(BlobType::kData, new_ids.data(), raws.data(), raws.size(), places.data());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(repo->Flush().ok());  // each run's pages in packs of their own
+  };
+  file.resize(kPages);
+  ids.resize(kPages);
+  size_t first_run_packs = 0;
+  {
+    auto repo = OpenWrite();
+    std::vector<size_t> all(kPages);
+    for (size_t i = 0; i < kPages; i++) all[i] = i;
+    save(repo.get(), all, 1);
+    auto packs = repo->ListPacksOnDisk();
+    ASSERT_TRUE(packs.ok());
+    first_run_packs = packs->size();
+    for (size_t h = 0; h < kHours; h++) {
+      std::vector<size_t> scattered;  // 4 pages, one in each run of 256
+      for (size_t q = 0; q < 4; q++) scattered.push_back(q * 256 + (h * 37 + q * 11) % 256);
+      save(repo.get(), scattered, 100000 + h * 100);
+    }
+    CommitEmpty(repo.get(), 1000);
+  }
+  auto read_all = [&](Repository* repo) {
+    std::string want, got;
+    for (size_t first = 0; first < kPages; first += 256) {
+      Bytes out;
+      std::vector<uint32_t> sizes;
+      ASSERT_TRUE(repo->LoadBlobsConcatenated(ids.data() + first, 256, &out, &sizes).ok());
+      got.append(out.begin(), out.end());
+      for (size_t i = first; i < first + 256; i++) want += file[i];
+    }
+    EXPECT_TRUE(got == want);
+  };
+  {
+    auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+    ASSERT_TRUE(repo.ok());
+    read_all(repo->get());
+    EXPECT_EQ((*repo)->pack_tables_read(), first_run_packs);
+  }
+  {
+    auto repo = OpenWrite();
+    std::vector<size_t> run;
+    for (size_t i = 600; i < 664; i++) run.push_back(i);
+    save(repo.get(), run, 900000);
+    CommitEmpty(repo.get(), 2000);
+  }
+  auto repo = Repository::Open(env_, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  read_all(repo->get());
+  EXPECT_EQ((*repo)->pack_tables_read(), first_run_packs + 1);
+}
+
 // A damaged shared frame never yields wrong bytes: a blob read from it is
 // its exact bytes or Corruption. Damage to the frame's content fails the
 // blobs it lands in; damage to its header fails every blob in it; the
