@@ -1,8 +1,23 @@
 #include "store/repo/pack_toc_cache.h"
 
+#include <algorithm>
+#include <cstring>
 #include <mutex>
 
 namespace qm {
+
+namespace {
+
+// Ids are SHA-256 values: any 8 of their bytes are already a good hash.
+// The slot is picked by multiplying (Lemire's range reduction), so the
+// table's size need not be a power of two.
+size_t Home(const Hash256& id, size_t slots) {
+  uint64_t h;
+  std::memcpy(&h, id.bytes.data() + 8, sizeof(h));
+  return static_cast<size_t>((static_cast<unsigned __int128>(h) * slots) >> 64);
+}
+
+}  // namespace
 
 BlobLocation PackTocCache::LocationOf(const Entry& e) const {
   BlobLocation loc;
@@ -17,22 +32,46 @@ BlobLocation PackTocCache::LocationOf(const Entry& e) const {
   return loc;
 }
 
+size_t PackTocCache::Probe(const Hash256& id) const {
+  // At most 3/4 of the slots are used (Reserve), so the probe ends.
+  for (size_t i = Home(id, slots_.size());; i = i + 1 == slots_.size() ? 0 : i + 1) {
+    const Slot& s = slots_[i];
+    if (s.e.pack == kEmpty || s.id == id) return i;
+  }
+}
+
+void PackTocCache::Reserve(size_t more) {
+  const size_t max_slots = max_entries_ + max_entries_ / 3 + 1;
+  const size_t need = used_ + more;
+  if (need * 4 <= slots_.size() * 3) return;
+  size_t n = std::max<size_t>(slots_.size(), 1024);
+  while (n * 3 < need * 4 && n < max_slots) n *= 2;
+  n = std::min(n, max_slots);
+  std::vector<Slot> old(n);
+  for (Slot& s : old) s.e.pack = kEmpty;
+  old.swap(slots_);
+  for (const Slot& s : old) {
+    if (s.e.pack != kEmpty) slots_[Probe(s.id)] = s;
+  }
+}
+
 std::optional<BlobLocation> PackTocCache::Find(const Hash256& id) const {
   std::shared_lock<std::shared_mutex> l(mu_);
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return std::nullopt;
-  return LocationOf(it->second);
+  if (slots_.empty()) return std::nullopt;
+  const Slot& s = slots_[Probe(id)];
+  if (s.e.pack == kEmpty) return std::nullopt;
+  return LocationOf(s.e);
 }
 
 void PackTocCache::FindMany(const Hash256* ids, size_t n, std::vector<BlobLocation>* locs,
                             std::vector<size_t>* missing) const {
   std::shared_lock<std::shared_mutex> l(mu_);
   for (size_t i = 0; i < n; i++) {
-    auto it = entries_.find(ids[i]);
-    if (it == entries_.end()) {
+    const Slot* s = slots_.empty() ? nullptr : &slots_[Probe(ids[i])];
+    if (s == nullptr || s->e.pack == kEmpty) {
       missing->push_back(i);
     } else {
-      (*locs)[i] = LocationOf(it->second);
+      (*locs)[i] = LocationOf(s->e);
     }
   }
 }
@@ -45,19 +84,19 @@ bool PackTocCache::Has(const Hash256& pack) const {
 void PackTocCache::Add(const Hash256& pack, const std::vector<PackEntry>& entries) {
   std::unique_lock<std::shared_mutex> l(mu_);
   if (seen_.count(pack)) return;
-  if (entries_.size() + entries.size() > max_entries_ && entries.size() <= max_entries_) {
+  if (used_ + entries.size() > max_entries_ && entries.size() <= max_entries_) {
     // Full: the tables held make room, all at once. A restore reads files
     // in order, so the tables it still needs are the ones it loads next;
-    // one it needs again is read again when the index names its pack.
-    entries_.clear();
+    // one it needs again is read again when the index names its pack. The
+    // slots are kept for the next tables.
+    for (Slot& s : slots_) s.e.pack = kEmpty;
+    used_ = 0;
     packs_.clear();
     seen_.clear();
   }
   seen_.insert(pack);
   if (entries.size() > max_entries_) return;  // never fits: counted as handled
-  // Buckets for the limit at the first table (~2 MB at 2^18): growing by
-  // rehashing was ~1% of a restore's CPU. Kept when the tables are dropped.
-  if (entries_.bucket_count() < max_entries_) entries_.reserve(max_entries_);
+  Reserve(entries.size());
   const uint32_t p = static_cast<uint32_t>(packs_.size());
   packs_.push_back(pack);
   for (const PackEntry& pe : entries) {
@@ -65,16 +104,18 @@ void PackTocCache::Add(const Hash256& pack, const std::vector<PackEntry>& entrie
     // sealed; an entry that does not fit is simply not held (the index
     // locates it).
     if (pe.offset >= (uint64_t{1} << 40) || pe.frame_raw_len >= (1u << 24) || pe.raw_offset >= (1u << 24)) continue;
-    Entry e;
-    e.offset = pe.offset;
-    e.frame_raw_len = pe.frame_raw_len;
-    e.stored_len = pe.stored_len;
-    e.raw_len = pe.raw_len;
-    e.pack = p;
-    e.raw_offset = pe.raw_offset;
-    e.type = static_cast<uint32_t>(pe.type);
-    e.compression = static_cast<uint32_t>(pe.compression);
-    entries_.try_emplace(pe.id, e);
+    Slot& s = slots_[Probe(pe.id)];
+    if (s.e.pack != kEmpty) continue;  // held from another pack: keeps that location
+    s.id = pe.id;
+    s.e.offset = pe.offset;
+    s.e.frame_raw_len = pe.frame_raw_len;
+    s.e.stored_len = pe.stored_len;
+    s.e.raw_len = pe.raw_len;
+    s.e.pack = p;
+    s.e.raw_offset = pe.raw_offset;
+    s.e.type = static_cast<uint32_t>(pe.type);
+    s.e.compression = static_cast<uint32_t>(pe.compression);
+    used_++;
   }
 }
 

@@ -267,9 +267,13 @@ class Repository {
   std::mutex packs_mu_;
   std::map<Hash256, std::shared_ptr<PackReader>> open_packs_;
 
-  // Locations for LoadBlobs of many blobs (store/repo/pack_toc_cache.h);
-  // 256k entries is ~16 MB, about the 1 GiB set's chunks.
-  PackTocCache tocs_{1u << 18};
+  // Locations for LoadBlobs of many blobs (store/repo/pack_toc_cache.h).
+  // 128k entries (~9.8 MB of slots) hold the tables of the packs a restore
+  // is reading (LocateBlobs reads only those of packs holding runs). Twice
+  // as many held more than it needed in slots that no longer fit the CPU's
+  // caches: after 200 simulated hours a restore took 3.50-3.74 s at 128k
+  // against 4.14-4.18 s at 256k, and 9 MiB less; at 64k, 3.70-3.77 s.
+  PackTocCache tocs_{1u << 17};
   std::atomic<uint64_t> pack_tables_read_{0};
 };
 

@@ -110,5 +110,41 @@ TEST(PackTocCacheTest, WhenFullTheTablesHeldMakeRoomForTheNextOne) {
   EXPECT_TRUE(cache.Find(Id("a9")).has_value()) << "a table that never fits drops nothing";
 }
 
+// The table grows as tables are added, up to the limit, and every entry
+// stays findable across its growth; ids not added are never found.
+TEST(PackTocCacheTest, EveryEntryIsFoundAsTheTableGrowsToTheLimit) {
+  PackTocCache cache(100000);
+  for (int p = 0; p < 60; p++) cache.Add(Id("pack" + std::to_string(p)), Toc("g" + std::to_string(p) + "-", 1500, 8));
+  for (int p = 0; p < 60; p++) {
+    for (int i = 0; i < 1500; i += 7) {
+      auto loc = cache.Find(Id("g" + std::to_string(p) + "-" + std::to_string(i)));
+      ASSERT_TRUE(loc.has_value()) << p << " " << i;
+      EXPECT_EQ(loc->pack, Id("pack" + std::to_string(p)));
+      EXPECT_EQ(loc->offset, 8u + 100u * i);
+    }
+  }
+  for (int i = 0; i < 1000; i++) EXPECT_FALSE(cache.Find(Id("absent" + std::to_string(i))).has_value());
+}
+
+// Ids that land on the same slot (here the table's last, so the search
+// wraps to its start) are each found with their own location, and an id
+// that lands there but was not added is not.
+TEST(PackTocCacheTest, IdsLandingOnTheSameSlotAreEachFound) {
+  PackTocCache cache(15);
+  std::vector<PackEntry> toc = Toc("c", 12, 8);
+  auto same_slot = [](Hash256 id) {
+    for (size_t b = 8; b < 16; b++) id.bytes[b] = 0xff;
+    return id;
+  };
+  for (PackEntry& e : toc) e.id = same_slot(e.id);
+  cache.Add(Id("pack-c"), toc);
+  for (const PackEntry& e : toc) {
+    auto loc = cache.Find(e.id);
+    ASSERT_TRUE(loc.has_value());
+    EXPECT_EQ(loc->offset, e.offset);
+  }
+  EXPECT_FALSE(cache.Find(same_slot(Id("not added"))).has_value());
+}
+
 }  // namespace
 }  // namespace qm
