@@ -37,9 +37,12 @@ namespace qm {
 class ChunkLoader {
  public:
   static constexpr size_t kTaskChunks = 256;
-  // A shared zstd frame spans at most this many places of a list, so a
-  // restore decompresses it at most twice (repository.h, SaveBlobs).
-  static_assert(Repository::kSharedFrameSpan <= kTaskChunks);
+  // A shared zstd frame lies within one run of kSharedFrameSpan places of
+  // a list, starting at a multiple of it (repository.h, SaveBlobs), and a
+  // task cut at kTaskChunks starts at a multiple of kTaskChunks: so a task
+  // of chunks up to 8 KiB (database pages) holds each frame it touches
+  // whole, and a restore decompresses each frame once.
+  static_assert(kTaskChunks % Repository::kSharedFrameSpan == 0);
   static constexpr uint64_t kTaskBytes = 2u << 20;
   static constexpr size_t kTasksAhead = 8;
   static constexpr size_t kBlocksPerPlan = 256;     // ~2.5k refs, ~90 KB

@@ -153,7 +153,8 @@ void ChunkPipeline::Work() {
         refs[i] = ChunkRef{ids[i], task.lens[i]};
       }
       // One call per task: its new small chunks (pages) share zstd frames
-      // within Repository::kSharedFrameSpan places of the list (the slots).
+      // within one run of Repository::kSharedFrameSpan places of the list
+      // (the slots).
       auto saved = repo_->SaveBlobs(BlobType::kData, ids.data(), chunks.data(), chunks.size(), task.slots.data());
       if (saved.ok()) {
         chunks_new = saved->blobs_added;

@@ -319,8 +319,9 @@ Result<Repository::SaveResult> Repository::SaveBlobs(BlobType type, const Hash25
       QM_RETURN_IF_ERROR(store(&member, 1));
       continue;
     }
-    if (!frame.empty() && (frame.size() == kSharedFrameBlobs || frame_bytes + raws[i].size() > kSharedFrameBytes ||
-                           (positions != nullptr && positions[i] - positions[first] >= kSharedFrameSpan))) {
+    if (!frame.empty() &&
+        (frame.size() == kSharedFrameBlobs || frame_bytes + raws[i].size() > kSharedFrameBytes ||
+         (positions != nullptr && positions[i] / kSharedFrameSpan != positions[first] / kSharedFrameSpan))) {
       QM_RETURN_IF_ERROR(store(frame.data(), frame.size()));
       frame.clear();
       frame_bytes = 0;

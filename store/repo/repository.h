@@ -108,11 +108,14 @@ class Repository {
   // ~1% smaller. The result sums the blobs stored (`added`: any).
   //
   // `positions` (optional, ascending): each blob's place in its file's
-  // chunk list. A frame then spans fewer than kSharedFrameSpan places, so
-  // a restore, which loads a file in runs of that many chunks (ChunkLoader),
-  // decompresses it at most twice. Without this an hourly run's scattered
-  // pages shared frames across the whole file, and a restore after seven
-  // simulated hours decompressed a frame for nearly every such page.
+  // chunk list. A frame then holds only blobs of one run of places
+  // [k * kSharedFrameSpan, (k + 1) * kSharedFrameSpan), so a restore, which
+  // loads a file in runs of that many chunks (ChunkLoader), decompresses it
+  // once. Without this an hourly run's scattered pages shared frames across
+  // the whole file, and a restore after seven simulated hours decompressed
+  // a frame for nearly every such page. (Frames that only spanned fewer
+  // than 256 places could straddle two runs: after seven hours 8% more
+  // frames were decompressed, for 0.5% fewer bytes in an hourly run.)
   Result<SaveResult> SaveBlobs(BlobType type, const Hash256* ids, const ByteView* raws, size_t n,
                                const size_t* positions = nullptr);
   static constexpr size_t kSharedFrameSpan = 256;

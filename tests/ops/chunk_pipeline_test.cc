@@ -142,11 +142,13 @@ class HoldPacksEnv : public EnvWrapper {
   std::atomic<int> held_{0};
 };
 
-// Pages stored in one task share a zstd frame only within a span of
-// Repository::kSharedFrameSpan places of the list (a restore's run of
-// chunks), counting the known refs between them (pages unchanged since the
-// parent): an hourly run's pages far apart in the file get separate frames.
-TEST_F(ChunkPipelineTest, NewPagesShareFramesOnlyWithinOneSpanOfTheList) {
+// Pages stored in one task share a zstd frame only within one run of
+// Repository::kSharedFrameSpan places of the list (places 0 to span-1,
+// span to 2*span-1, ...: a restore's runs of chunks), counting the known
+// refs between them (pages unchanged since the parent): an hourly run's
+// pages far apart in the file get separate frames, and so do two pages
+// close together on either side of a run's end.
+TEST_F(ChunkPipelineTest, NewPagesShareFramesOnlyWithinOneRunOfTheList) {
   auto repo = Repository::Open(Env::Default(), root_, OpenMode::kWrite);
   ASSERT_TRUE(repo.ok());
   std::vector<std::string> pages;
@@ -158,15 +160,17 @@ TEST_F(ChunkPipelineTest, NewPagesShareFramesOnlyWithinOneSpanOfTheList) {
     for (size_t k = 0; k < n; k++) pipeline.SubmitKnown(known);
   };
   const size_t span = Repository::kSharedFrameSpan;
-  // places: p0 0, p1 1, p2 span-1 | p3 span, p4 span+5 | p5 3*span+5, p6 3*span+6
+  // places: p0 0, p1 1, p2 span-1 | p3 span+200 | p4 2*span+10 | p5 3*span+5, p6 3*span+6
+  // (p3 and p4, and p4 and p5, are fewer than span places apart)
   pipeline.Submit(AsBytes(pages[0]));
   pipeline.Submit(AsBytes(pages[1]));
   skip(span - 3);
   pipeline.Submit(AsBytes(pages[2]));
+  skip(200);
   pipeline.Submit(AsBytes(pages[3]));
-  skip(4);
+  skip(span - 191);
   pipeline.Submit(AsBytes(pages[4]));
-  skip(2 * span - 1);
+  skip(span - 6);
   pipeline.Submit(AsBytes(pages[5]));
   pipeline.Submit(AsBytes(pages[6]));
   ASSERT_TRUE(pipeline.Finish().ok());
@@ -182,7 +186,7 @@ TEST_F(ChunkPipelineTest, NewPagesShareFramesOnlyWithinOneSpanOfTheList) {
   ASSERT_TRUE(toc.ok());
   for (const PackEntry& e : *toc) frames[e.offset].push_back(e.id);
   auto id = [&](int i) { return Sha256(AsBytes(pages[i])); };
-  std::vector<std::vector<Hash256>> want = {{id(0), id(1), id(2)}, {id(3), id(4)}, {id(5), id(6)}};
+  std::vector<std::vector<Hash256>> want = {{id(0), id(1), id(2)}, {id(3)}, {id(4)}, {id(5), id(6)}};
   std::vector<std::vector<Hash256>> got;
   for (auto& [offset, ids] : frames) got.push_back(ids);
   EXPECT_EQ(want, got);
