@@ -41,6 +41,8 @@ int Main(int argc, char** argv) {
   // Everything qm-snap creates holds secrets (API keys, password hashes):
   // no file it makes is ever readable by others.
   RestrictFileCreationMask();
+  // Packs stay open while they are read (Repository::OpenPack).
+  RaiseOpenFileLimit();
   // Large transient buffers go back to the system when freed, so peak RSS
   // follows the live heap.
   ReturnLargeBuffersOnFree();

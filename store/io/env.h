@@ -215,4 +215,16 @@ std::string JoinPath(const std::string& a, const std::string& b);
 // their own I/O (RocksDB, SQLite) are private too. Called once by the CLI.
 void RestrictFileCreationMask();
 
+// The process's soft limit on open files (RLIMIT_NOFILE; 1024 when it cannot
+// be read, kMaxOpenFileLimit when unlimited).
+uint64_t OpenFileLimit();
+// Raises that soft limit to the hard one, at most kMaxOpenFileLimit, and
+// returns the limit now in force (the old one when the raise is refused).
+// The default soft limit, 1024, is a relic of select(2), which qm-snap does
+// not use; a restore after days of hourly runs reads from hundreds of packs
+// and keeps each open (Repository::OpenPack). Go programs such as restic
+// get the same raise from their runtime. Process-wide: called once by the CLI.
+uint64_t RaiseOpenFileLimit();
+inline constexpr uint64_t kMaxOpenFileLimit = 65536;
+
 }  // namespace qm

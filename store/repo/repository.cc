@@ -20,7 +20,6 @@
 namespace qm {
 namespace {
 
-constexpr size_t kMaxOpenPacks = 64;
 constexpr uint64_t kMaxSnapshotRecordSize = 1 << 20;
 
 ZstdCodec& ThreadCompressor(int level) {
@@ -42,7 +41,11 @@ bool IsHex(std::string_view s) {
 }  // namespace
 
 Repository::Repository(Env* env, std::string root, OpenMode mode, WarningFn warn)
-    : env_(env), layout_(std::move(root)), mode_(mode), warn_(std::move(warn)) {}
+    : env_(env),
+      layout_(std::move(root)),
+      mode_(mode),
+      warn_(std::move(warn)),
+      max_open_packs_(static_cast<size_t>(std::clamp<uint64_t>(OpenFileLimit() / 2, 64, 4096))) {}
 
 Repository::~Repository() {
   for (auto& pool : idle_packs_) pool.clear();
@@ -268,7 +271,11 @@ Result<std::shared_ptr<PackReader>> Repository::OpenPack(const Hash256& pack) {
   if (!reader.ok()) return reader.status().WithContext("pack " + pack.ShortHex());
   std::shared_ptr<PackReader> shared(std::move(reader).value());
   std::lock_guard<std::mutex> l(packs_mu_);
-  if (open_packs_.size() >= kMaxOpenPacks) open_packs_.erase(open_packs_.begin());
+  // Full: the pack with the smallest id makes room. Keeping the others
+  // (not the least recently used) matters when a restore reads from more
+  // packs than fit: its runs cycle through the same packs, which LRU would
+  // evict just before each is needed again.
+  if (open_packs_.size() >= max_open_packs_) open_packs_.erase(open_packs_.begin());
   open_packs_.emplace(pack, shared);
   return shared;
 }

@@ -624,6 +624,45 @@ TEST_F(RepositoryTest, OnlyAPackHoldingARunOfTheBlobsAskedForHasItsTableRead) {
   EXPECT_EQ((*repo)->pack_tables_read(), first_run_packs + 1);
 }
 
+// Counts the packs opened for reading.
+class PackOpenCountingEnv : public EnvWrapper {
+ public:
+  using EnvWrapper::EnvWrapper;
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
+    if (p.size() > 5 && p.compare(p.size() - 5, 5, ".pack") == 0) opened++;
+    return EnvWrapper::NewRandomAccessFile(p);
+  }
+  std::atomic<int> opened{0};
+};
+
+// A repository keeps the packs it reads open, many more than the 64 it
+// used to: reading blobs from 300 packs in turn, twice, opens each pack
+// once (the process limit on open files is raised first, as the CLI does).
+TEST_F(RepositoryTest, PacksReadInTurnAreOpenedOnceEach) {
+  ASSERT_GE(RaiseOpenFileLimit(), 1024u);
+  constexpr int kPacks = 300;
+  std::vector<Hash256> ids;
+  {
+    auto repo = OpenWrite();
+    for (int i = 0; i < kPacks; i++) {
+      ids.push_back(Save(repo.get(), "blob " + std::to_string(i)));
+      ASSERT_TRUE(repo->Flush().ok());  // one pack each
+    }
+    CommitEmpty(repo.get(), 1000);
+  }
+  PackOpenCountingEnv env(env_);
+  auto repo = Repository::Open(&env, root_, OpenMode::kReadOnly);
+  ASSERT_TRUE(repo.ok());
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < kPacks; i++) {
+      Bytes out;
+      ASSERT_TRUE((*repo)->LoadBlob(ids[i], &out).ok());
+      EXPECT_EQ("blob " + std::to_string(i), std::string(out.begin(), out.end()));
+    }
+  }
+  EXPECT_EQ(kPacks, env.opened.load());
+}
+
 // A damaged shared frame never yields wrong bytes: a blob read from it is
 // its exact bytes or Corruption. Damage to the frame's content fails the
 // blobs it lands in; damage to its header fails every blob in it; the
