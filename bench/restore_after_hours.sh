@@ -11,7 +11,9 @@
 #   --size   size of the generated data (default 1G); WORK/gen is reused when
 #            WORK/gen.marker names the same size (the layout of bench/e2e_compare.sh,
 #            so the two can share a WORK directory)
-#   --hours  simulated hours after the initial backup (default 48; ~15 s each at 1G)
+#   --hours  simulated hours after the initial backup (default 48; ~20 s each at 1G on
+#            2 cores; restic's and borg's repositories grow ~400 MB each per hour at 1G,
+#            so 48 hours need ~45 GB of free disk in WORK)
 #   --work   work directory (default /tmp/qm-bench)
 #   --qm     qm-snap binary (default <repo>/build/qm-snap)
 #   --level  zstd level for qm-snap and borg (default 3)
@@ -46,7 +48,7 @@ while [ $# -gt 0 ]; do
     --level) [ $# -ge 2 ] || die "--level needs a value"; level=$2; shift 2 ;;
     --runs) [ $# -ge 2 ] || die "--runs needs a value"; runs=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
