@@ -1,19 +1,17 @@
 #include "store/repo/pack_toc_cache.h"
 
 #include <algorithm>
-#include <cstring>
 #include <mutex>
 
 namespace qm {
 
 namespace {
 
-// Ids are SHA-256 values: any 8 of their bytes are already a good hash.
-// The slot is picked by multiplying (Lemire's range reduction), so the
+// The slot is picked from Hash256Hasher's value (8 bytes of the SHA-256,
+// already a good hash) by multiplying (Lemire's range reduction), so the
 // table's size need not be a power of two.
 size_t Home(const Hash256& id, size_t slots) {
-  uint64_t h;
-  std::memcpy(&h, id.bytes.data() + 8, sizeof(h));
+  const uint64_t h = Hash256Hasher{}(id);
   return static_cast<size_t>((static_cast<unsigned __int128>(h) * slots) >> 64);
 }
 

@@ -522,20 +522,19 @@ Status Repository::LocateBlobs(const Hash256* ids, size_t n, std::vector<BlobLoc
     (*locs)[missing[k]] = *found[k];
     if (bulk) named[found[k]->pack]++;
   }
-  for (size_t k = 0; k < missing.size(); k++) {
-    if (bulk && named[found[k]->pack] >= kTocLoadMinBlobs && !tocs_.Has(found[k]->pack)) {
-      // A table that cannot be read only costs this shortcut: the blobs are
-      // still read at the index's locations (and a pack that cannot be
-      // opened fails there, with its own error).
-      auto pack = OpenPack(found[k]->pack);
-      pack_tables_read_.fetch_add(1, std::memory_order_relaxed);
-      auto toc = pack.ok() ? (*pack)->ReadToc() : Result<std::vector<PackEntry>>(pack.status());
-      // (Not `toc.ok() ? *toc : {}`: that copies the table, ~1 MB a pack.)
-      if (toc.ok()) {
-        tocs_.Add(found[k]->pack, *toc);
-      } else {
-        tocs_.Add(found[k]->pack, {});
-      }
+  for (const auto& [pack_id, count] : named) {
+    if (count < kTocLoadMinBlobs || tocs_.Has(pack_id)) continue;
+    // A table that cannot be read only costs this shortcut: the blobs are
+    // still read at the index's locations (and a pack that cannot be
+    // opened fails there, with its own error).
+    auto pack = OpenPack(pack_id);
+    pack_tables_read_.fetch_add(1, std::memory_order_relaxed);
+    auto toc = pack.ok() ? (*pack)->ReadToc() : Result<std::vector<PackEntry>>(pack.status());
+    // (Not `toc.ok() ? *toc : {}`: that copies the table, ~1 MB a pack.)
+    if (toc.ok()) {
+      tocs_.Add(pack_id, *toc);
+    } else {
+      tocs_.Add(pack_id, {});
     }
   }
   return Status::OK();

@@ -133,7 +133,7 @@ TEST(PackTocCacheTest, IdsLandingOnTheSameSlotAreEachFound) {
   PackTocCache cache(15);
   std::vector<PackEntry> toc = Toc("c", 12, 8);
   auto same_slot = [](Hash256 id) {
-    for (size_t b = 8; b < 16; b++) id.bytes[b] = 0xff;
+    for (size_t b = 0; b < 8; b++) id.bytes[b] = 0xff;  // Hash256Hasher's bytes
     return id;
   };
   for (PackEntry& e : toc) e.id = same_slot(e.id);
