@@ -62,13 +62,8 @@ mkdir -p "$work" || die "cannot create work directory $work"
 work=$(cd "$work" && pwd)
 
 # ---- tools -------------------------------------------------------------------------
-if ! command -v restic >/dev/null || ! command -v borg >/dev/null || [ ! -x /usr/bin/time ] || ! command -v zstd >/dev/null; then
-  [ "$(id -u)" = 0 ] || die "restic, borg or /usr/bin/time missing; run as root to install them (apt-get install restic borgbackup time)"
-  note "installing restic, borgbackup, time"
-  apt-get update -qq || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic borgbackup time zstd >/dev/null \
-    || die "apt-get install restic borgbackup time failed"
-fi
+. "$root/bench/common.sh"
+ensure_peer_tools
 
 export RESTIC_PASSWORD=x
 export RESTIC_CACHE_DIR="$work/cache-restic"
@@ -92,20 +87,7 @@ cleanup_repos
 rm -rf "$logs" "$work/pre"; mkdir -p "$logs" "$work/pre"
 
 # ---- data ----------------------------------------------------------------------------
-marker="$work/gen.marker"
-case "$journal" in delete|wal) ;; *) die "--journal must be delete or wal, not '$journal'" ;; esac
-want="size=$size seed=1"
-[ "$journal" = delete ] || want="$want journal=$journal"
-if [ -d "$work/gen" ] && [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ]; then
-  note "reusing generated data in $work/gen ($want)"
-else
-  rm -rf "$work/gen" "$marker"
-  now=$(date +%Y-%m-%dT%H:%M:%S)
-  note "generating $size data directory in $work/gen (takes ~3 min per GiB)"
-  python3 "$workload" generate "$work/gen" --size "$size" --seed 1 --now "$now" --journal "$journal" >&2 \
-    || die "qm_workload.py generate failed"
-  printf '%s\n' "$want" > "$marker"
-fi
+ensure_generated_set "$root" "$work" "$size" "$journal"
 rm -rf "$src"
 cp -a "$work/gen" "$src" || die "cannot copy $work/gen to $src"
 src_bytes=$(du -sb "$src" | cut -f1)

@@ -58,13 +58,8 @@ done
 workload="$root/tools/qm_workload.py"
 [ -x "$qm" ] || die "qm-snap binary not found or not executable: $qm (build it or pass --qm PATH)"
 qm=$(cd "$(dirname "$qm")" && pwd)/$(basename "$qm")
-if ! command -v restic >/dev/null || ! command -v borg >/dev/null || [ ! -x /usr/bin/time ]; then
-  [ "$(id -u)" = 0 ] || die "restic, borg or /usr/bin/time missing; run as root to install them"
-  note "installing restic, borgbackup, time"
-  apt-get update -qq || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic borgbackup time >/dev/null \
-    || die "apt-get install restic borgbackup time failed"
-fi
+. "$root/bench/common.sh"
+ensure_peer_tools
 mkdir -p "$work" || die "cannot create work directory $work"
 work=$(cd "$work" && pwd)
 
@@ -77,17 +72,7 @@ export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 rm -rf "$d" "$RESTIC_CACHE_DIR" "$BORG_BASE_DIR"
 mkdir -p "$d/logs"
 
-marker="$work/gen.marker"
-want="size=$size seed=1"
-if [ -d "$work/gen" ] && [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ]; then
-  note "reusing generated data in $work/gen ($want)"
-else
-  rm -rf "$work/gen" "$marker"
-  note "generating $size data directory in $work/gen (takes ~5 min per GiB)"
-  python3 "$workload" generate "$work/gen" --size "$size" --seed 1 --now "$(date +%Y-%m-%dT%H:%M:%S)" >&2 \
-    || die "qm_workload.py generate failed"
-  printf '%s\n' "$want" > "$marker"
-fi
+ensure_generated_set "$root" "$work" "$size" delete
 src="$d/src"
 cp -a "$work/gen" "$src" || die "cannot copy $work/gen to $src"
 
