@@ -33,8 +33,9 @@ Status ZstdCodec::Compress(ByteView in, Bytes* out) {
     // 16-128 KiB zstd picks smaller tables, and a shared frame of 12-16
     // pages compresses 13-17% slower with them for output no smaller
     // (bench/zstd_frames, docs/performance.md). zstd still caps both tables
-    // to the input, so frames of up to 32 KiB are compressed as before, and
-    // the window is never raised: a reader's memory per frame is unchanged.
+    // to the input (at level 3 frames of up to 32 KiB come out as before,
+    // single pages at both), and the window is not touched: a reader's
+    // memory per frame is unchanged.
     // At level 1 the larger table is slower; above 3 it makes no difference.
     if (level_ == 2 || level_ == 3) {
       const ZSTD_compressionParameters large = ZSTD_getCParams(level_, ZSTD_CONTENTSIZE_UNKNOWN, 0);
